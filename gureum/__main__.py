@@ -1,0 +1,3 @@
+from gureum.cli import main
+
+raise SystemExit(main())

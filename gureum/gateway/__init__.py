@@ -1,0 +1,1 @@
+"""The gateway: the ASGI app every AWS call enters, and the pipeline it runs."""

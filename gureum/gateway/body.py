@@ -1,0 +1,45 @@
+"""Reading request bodies: whole for ordinary operations, as a stream for streaming payloads."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import AsyncIterator
+
+from gureum.protocol.errors import ServiceError
+
+# Bodies of non-streaming operations are read into memory; nothing AWS accepts in one
+# non-streaming request comes near this (Lambda's 50 MB zip, base64-encoded, is the largest).
+MAX_BUFFERED_BODY = 128 * 1024 * 1024
+
+
+async def read_all(chunks: AsyncIterator[bytes] | None, limit: int = MAX_BUFFERED_BODY) -> bytes:
+    if chunks is None:
+        return b""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise ServiceError(
+                "RequestEntityTooLarge", f"Request body is larger than {limit} bytes.", 413
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def check_sha256(chunks: AsyncIterator[bytes], expected_hex: str) -> AsyncIterator[bytes]:
+    """Pass a streamed body through, failing at its end if it does not hash to the signed value.
+
+    Consumers write to a temporary blob and commit only after the stream ends, so a
+    mismatch leaves nothing behind.
+    """
+    digest = hashlib.sha256()
+    async for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+    if digest.hexdigest() != expected_hex.lower():
+        raise ServiceError(
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            400,
+        )

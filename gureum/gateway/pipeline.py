@@ -1,0 +1,227 @@
+"""The path of one request: route, authenticate, parse, authorize, call, serialize."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from xml.sax.saxutils import escape
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore import xform_name
+from botocore.model import OperationModel, ServiceModel
+
+from gureum import clock
+from gureum.auth import sigv4
+from gureum.auth.chunked import decode_aws_chunked
+from gureum.context import ANONYMOUS, Principal, RequestContext
+from gureum.gateway import body as bodies
+from gureum.gateway.registry import ServiceSpec
+from gureum.gateway.routing import Route, commercial_regions, route
+from gureum.gateway.runtime import Runtime
+from gureum.policy import authorize
+from gureum.protocol import dispatch
+from gureum.protocol.errors import InternalFailure, NotImplementedOperation, ServiceError
+from gureum.protocol.http import BodyStream, HttpRequest, HttpResponse
+from gureum.protocol.model import service_model
+from gureum.protocol.rest_router import RestRouter
+from gureum.protocol.serializers import serialize_error, serialize_response
+
+log = logging.getLogger("gureum.gateway")
+
+REST_PROTOCOLS = ("rest-xml", "rest-json")
+
+
+class Pipeline:
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self._routers: dict[str, RestRouter] = {}
+        self._methods: dict[tuple[str, str], str] = {}
+
+    async def handle(self, request: HttpRequest, request_id: str, client_ip: str) -> tuple[HttpResponse, dict]:
+        ctx = RequestContext(request_id=request_id, service="", region="", source_ip=client_ip, request=request)
+        outcome: dict[str, Any] = {"service": "", "operation": ""}
+        model: ServiceModel | None = None
+        operation: OperationModel | None = None
+        try:
+            signature, early_error = _read_signature(request)
+            if signature is None and request.headers.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded"
+            ):
+                request.body = await bodies.read_all(request.unread)
+                request.unread = None
+            where = route(
+                request,
+                signature.service if signature else None,
+                signature.region if signature else None,
+                self.settings.default_region,
+            )
+            if where.service is None:
+                return _unknown_service(where.signing_name, request_id), outcome
+            spec = where.service
+            ctx.service = outcome["service"] = spec.name
+            ctx.region = where.region
+            ctx.protocol = _guess_protocol(spec, request)
+            model = service_model(spec.name)
+            if early_error is not None:
+                raise early_error
+            if where.region not in commercial_regions():
+                raise _auth_error("invalid_region", spec, ctx.protocol, region=where.region)
+
+            operation, uri_params = self._find_rest_operation(spec, model, ctx.protocol, where, request)
+            streaming = operation is not None and _has_streaming_input(operation)
+            if not streaming and request.unread is not None:
+                request.body = await bodies.read_all(request.unread)
+                request.unread = None
+
+            ctx.principal, verified = self._authenticate(request, signature, spec, ctx.protocol)
+            if streaming:
+                request.body_stream = _body_stream(request, verified)
+            where.apply_path_style(request)
+
+            if operation is not None:
+                params = dispatch.parse_operation(ctx.protocol, operation, request, uri_params)
+            else:
+                ctx.protocol, operation, params = dispatch.parse(model, request)
+            ctx.operation = outcome["operation"] = operation.name
+
+            authorize(ctx, spec.name, operation.name, spec.signing_name)
+            output = await self._call(spec, operation, ctx, params)
+            return serialize_response(ctx.protocol, operation, output or {}, request_id), outcome
+        except ServiceError as error:
+            outcome["error"] = error.code
+            if model is None:
+                return _unknown_service(ctx.service, request_id), outcome
+            return serialize_error(ctx.protocol, model, operation, error, request_id), outcome
+        except Exception:
+            log.exception("internal error in %s.%s", ctx.service, ctx.operation)
+            outcome["error"] = "InternalFailure"
+            if model is None:
+                return _unknown_service(ctx.service, request_id), outcome
+            return serialize_error(ctx.protocol, model, operation, InternalFailure(), request_id), outcome
+
+    def _find_rest_operation(
+        self, spec: ServiceSpec, model: ServiceModel, protocol: str, where: Route, request: HttpRequest
+    ) -> tuple[OperationModel | None, dict[str, str]]:
+        """REST operations are known from method and path before the body is read."""
+        if protocol not in REST_PROTOCOLS:
+            return None, {}
+        router = self._routers.get(spec.name)
+        if router is None:
+            router = self._routers[spec.name] = RestRouter(model)
+        path = request.path
+        if where.virtual_bucket:
+            path = "/" + where.virtual_bucket + ("" if path == "/" else path)
+        found = router.match(request.method, path, request.query_dict())
+        if found is None:
+            raise dispatch.no_route_error(spec.name, request.method, path)
+        return found
+
+    def _authenticate(
+        self, request: HttpRequest, signature: "sigv4.SignatureInfo | None", spec: ServiceSpec, protocol: str
+    ) -> tuple[Principal, "sigv4.VerifiedSignature | None"]:
+        """The principal the request's key names, and the verified signature (for chunk chains)."""
+        if signature is None:
+            if spec.name in ("s3", "sts"):
+                return ANONYMOUS, None  # authorization decides what anonymous callers may do
+            raise _auth_error("missing_token", spec, protocol)
+        found = self.runtime.credentials.lookup(signature.access_key)
+        if found is None or found[2] != "Active":
+            raise _auth_error("unknown_key", spec, protocol)
+        secret, principal, _ = found
+        if principal.session_token is not None or signature.security_token:
+            if signature.security_token != principal.session_token:
+                raise _auth_error("unknown_key", spec, protocol)
+            if principal.expires_at is not None and principal.expires_at <= clock.now():
+                raise _auth_error("expired_token", spec, protocol)
+        try:
+            verified = sigv4.verify(request, signature, secret, datetime.now(timezone.utc))
+        except sigv4.AuthError as e:
+            raise _auth_error(e.kind, spec, protocol, message=e.message) from None
+        return principal, verified
+
+    async def _call(self, spec: ServiceSpec, operation: OperationModel, ctx: RequestContext, params: dict) -> dict:
+        provider = self.runtime.provider(spec)
+        key = (spec.name, operation.name)
+        method_name = self._methods.get(key)
+        if method_name is None:
+            method_name = self._methods[key] = xform_name(operation.name)
+        method = getattr(provider, method_name, None) if provider is not None else None
+        if method is None:
+            if ctx.request is not None and ctx.request.body_stream is not None:
+                # Read (and so verify) an upload before refusing it, as AWS would.
+                async for _ in ctx.request.body_stream:
+                    pass
+            raise NotImplementedOperation(spec.name, operation.name)
+        result = method(ctx, params)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+
+def _body_stream(request: HttpRequest, verified: "sigv4.VerifiedSignature | None") -> BodyStream:
+    chunks = request.unread
+    request.unread = None
+    content_sha = request.headers.get("x-amz-content-sha256", "")
+    length = request.headers.get("content-length")
+    if content_sha.startswith("STREAMING-") or "aws-chunked" in request.headers.get("content-encoding", ""):
+        chunks = decode_aws_chunked(chunks, request=request, verified=verified)
+        length = request.headers.get("x-amz-decoded-content-length")
+    elif verified is not None and len(content_sha) == 64:
+        chunks = bodies.check_sha256(chunks, content_sha)
+    return BodyStream(chunks, int(length) if length and length.isdigit() else None)
+
+
+def _read_signature(request: HttpRequest) -> tuple["sigv4.SignatureInfo | None", ServiceError | None]:
+    """The request's SigV4 signature; a malformed one is reported after routing."""
+    try:
+        return sigv4.parse_signature(request), None
+    except sigv4.AuthError as e:
+        return None, _deferred_auth_error(e)
+
+
+def _deferred_auth_error(e: "sigv4.AuthError") -> ServiceError:
+    return ServiceError(e.code, e.message, e.status)
+
+
+def _auth_error(kind: str, spec: ServiceSpec, protocol: str, *, message: str | None = None, region: str = "") -> ServiceError:
+    code, default_message, status = sigv4.error_for(kind, spec.name, protocol)
+    if kind == "invalid_region":
+        default_message = default_message.format(region=region)
+    return ServiceError(code, message or default_message, status)
+
+
+def _guess_protocol(spec: ServiceSpec, request: HttpRequest) -> str:
+    """The protocol a request speaks, among those its service accepts."""
+    if len(spec.protocols) == 1:
+        return spec.protocols[0]
+    headers = request.headers
+    if headers.get("smithy-protocol") == "rpc-v2-cbor" and "smithy-rpc-v2-cbor" in spec.protocols:
+        return "smithy-rpc-v2-cbor"
+    if "x-amz-target" in headers and "json" in spec.protocols:
+        return "json"
+    if "query" in spec.protocols:
+        return "query"
+    return spec.protocols[0]
+
+
+def _has_streaming_input(operation: OperationModel) -> bool:
+    shape = operation.input_shape
+    if shape is None:
+        return False
+    payload = shape.serialization.get("payload")
+    if not payload:
+        return False
+    member = shape.members[payload]
+    return member.type_name == "blob" and bool(member.serialization.get("streaming") or getattr(member, "metadata", {}).get("streaming"))
+
+
+def _unknown_service(name: str, request_id: str) -> HttpResponse:
+    name = escape(name)
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type>'
+        f"<Code>NotImplemented</Code><Message>The service {name or 'addressed'} is not available in gureum."
+        f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    ).encode()
+    return HttpResponse(501, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body)

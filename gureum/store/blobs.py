@@ -1,0 +1,102 @@
+"""Content bytes (objects, code packages) as files under the data directory.
+
+A blob is written to a temporary name and renamed into place only when complete, so a
+killed process never leaves a half-written blob under a real name. Blob ids are generated
+here (random hex), never derived from user input, so no bucket name or key can reach the
+file system.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import BinaryIO
+
+
+class BlobStore:
+    def __init__(self, root: Path | str, *, fsync: bool = False):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.root / "tmp"
+        self._tmp.mkdir(exist_ok=True)
+        self._fsync = fsync
+
+    def _path(self, blob_id: str) -> Path:
+        if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
+            raise ValueError("invalid blob id")
+        return self.root / blob_id[:2] / blob_id
+
+    def new_writer(self) -> "BlobWriter":
+        return BlobWriter(self)
+
+    def put(self, data: bytes) -> str:
+        with self.new_writer() as w:
+            w.write(data)
+            return w.commit()
+
+    def open(self, blob_id: str) -> BinaryIO:
+        return open(self._path(blob_id), "rb")
+
+    def read(self, blob_id: str) -> bytes:
+        with self.open(blob_id) as f:
+            return f.read()
+
+    def size(self, blob_id: str) -> int:
+        return self._path(blob_id).stat().st_size
+
+    def delete(self, blob_id: str) -> None:
+        try:
+            self._path(blob_id).unlink()
+        except FileNotFoundError:
+            pass
+
+    def exists(self, blob_id: str) -> bool:
+        return self._path(blob_id).exists()
+
+    def clear_temporaries(self) -> int:
+        """Remove partial writes left by a killed process; returns how many."""
+        n = 0
+        for p in self._tmp.iterdir():
+            p.unlink(missing_ok=True)
+            n += 1
+        return n
+
+
+class BlobWriter:
+    """Write a blob incrementally; `commit()` renames it into place and returns its id."""
+
+    def __init__(self, store: BlobStore):
+        self._store = store
+        self.blob_id = secrets.token_hex(16)
+        self._tmp_path = store._tmp / self.blob_id
+        self._file = open(self._tmp_path, "wb")
+        self.size = 0
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self.size += len(data)
+
+    def commit(self) -> str:
+        self._file.flush()
+        if self._store._fsync:
+            os.fsync(self._file.fileno())
+        self._file.close()
+        final = self._store._path(self.blob_id)
+        final.parent.mkdir(exist_ok=True)
+        os.replace(self._tmp_path, final)
+        self._done = True
+        return self.blob_id
+
+    def abort(self) -> None:
+        if not self._done:
+            self._file.close()
+            self._tmp_path.unlink(missing_ok=True)
+            self._done = True
+
+    def __enter__(self) -> "BlobWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.abort()
