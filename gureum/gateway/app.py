@@ -31,7 +31,7 @@ class GatewayApp:
     async def __call__(self, scope: dict, receive, send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self.runtime)
             return
         if kind != "http":
             return
@@ -112,11 +112,14 @@ async def _send_response(send, response: HttpResponse, *, head: bool) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _lifespan(receive, send) -> None:
+async def _lifespan(receive, send, runtime: Runtime) -> None:
     while True:
         message: dict[str, Any] = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            # Close the store here: uvicorn re-raises SIGTERM/SIGINT after shutdown, so code
+            # after server.run() may never execute.
+            runtime.close()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -24,7 +24,6 @@ from gureum.protocol import dispatch
 from gureum.protocol.errors import InternalFailure, NotImplementedOperation, ServiceError
 from gureum.protocol.http import BodyStream, HttpRequest, HttpResponse
 from gureum.protocol.model import service_model
-from gureum.protocol.rest_router import RestRouter
 from gureum.protocol.serializers import serialize_error, serialize_response
 
 log = logging.getLogger("gureum.gateway")
@@ -36,7 +35,6 @@ class Pipeline:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.settings = runtime.settings
-        self._routers: dict[str, RestRouter] = {}
         self._methods: dict[tuple[str, str], str] = {}
 
     async def handle(self, request: HttpRequest, request_id: str, client_ip: str) -> tuple[HttpResponse, dict]:
@@ -62,15 +60,15 @@ class Pipeline:
             spec = where.service
             ctx.service = outcome["service"] = spec.name
             ctx.region = where.region
-            ctx.protocol = _guess_protocol(spec, request)
             model = service_model(spec.name)
+            ctx.protocol = dispatch.detect_protocol(model, request)
             if early_error is not None:
                 raise early_error
             if where.region not in commercial_regions():
                 raise _auth_error("invalid_region", spec, ctx.protocol, region=where.region)
 
             operation, uri_params = self._find_rest_operation(spec, model, ctx.protocol, where, request)
-            streaming = operation is not None and _has_streaming_input(operation)
+            streaming = operation is not None and dispatch.streaming_input(operation)
             if not streaming and request.unread is not None:
                 request.body = await bodies.read_all(request.unread)
                 request.unread = None
@@ -88,18 +86,20 @@ class Pipeline:
 
             authorize(ctx, spec.name, operation.name, spec.signing_name)
             output = await self._call(spec, operation, ctx, params)
-            return serialize_response(ctx.protocol, operation, output or {}, request_id), outcome
+            return serialize_response(ctx.protocol, operation, output, request_id, method=request.method), outcome
         except ServiceError as error:
             outcome["error"] = error.code
             if model is None:
                 return _unknown_service(ctx.service, request_id), outcome
-            return serialize_error(ctx.protocol, model, operation, error, request_id), outcome
+            return serialize_error(ctx.protocol, model, operation, error, request_id, method=request.method), outcome
         except Exception:
             log.exception("internal error in %s.%s", ctx.service, ctx.operation)
             outcome["error"] = "InternalFailure"
             if model is None:
                 return _unknown_service(ctx.service, request_id), outcome
-            return serialize_error(ctx.protocol, model, operation, InternalFailure(), request_id), outcome
+            return serialize_error(
+                ctx.protocol, model, operation, InternalFailure(), request_id, method=request.method
+            ), outcome
 
     def _find_rest_operation(
         self, spec: ServiceSpec, model: ServiceModel, protocol: str, where: Route, request: HttpRequest
@@ -107,13 +107,10 @@ class Pipeline:
         """REST operations are known from method and path before the body is read."""
         if protocol not in REST_PROTOCOLS:
             return None, {}
-        router = self._routers.get(spec.name)
-        if router is None:
-            router = self._routers[spec.name] = RestRouter(model)
         path = request.path
         if where.virtual_bucket:
             path = "/" + where.virtual_bucket + ("" if path == "/" else path)
-        found = router.match(request.method, path, request.query_dict())
+        found = dispatch.router(model).match(request.method, path, request.query_dict(), request.headers)
         if found is None:
             raise dispatch.no_route_error(spec.name, request.method, path)
         return found
@@ -190,31 +187,6 @@ def _auth_error(kind: str, spec: ServiceSpec, protocol: str, *, message: str | N
     if kind == "invalid_region":
         default_message = default_message.format(region=region)
     return ServiceError(code, message or default_message, status)
-
-
-def _guess_protocol(spec: ServiceSpec, request: HttpRequest) -> str:
-    """The protocol a request speaks, among those its service accepts."""
-    if len(spec.protocols) == 1:
-        return spec.protocols[0]
-    headers = request.headers
-    if headers.get("smithy-protocol") == "rpc-v2-cbor" and "smithy-rpc-v2-cbor" in spec.protocols:
-        return "smithy-rpc-v2-cbor"
-    if "x-amz-target" in headers and "json" in spec.protocols:
-        return "json"
-    if "query" in spec.protocols:
-        return "query"
-    return spec.protocols[0]
-
-
-def _has_streaming_input(operation: OperationModel) -> bool:
-    shape = operation.input_shape
-    if shape is None:
-        return False
-    payload = shape.serialization.get("payload")
-    if not payload:
-        return False
-    member = shape.members[payload]
-    return member.type_name == "blob" and bool(member.serialization.get("streaming") or getattr(member, "metadata", {}).get("streaming"))
 
 
 def _unknown_service(name: str, request_id: str) -> HttpResponse:

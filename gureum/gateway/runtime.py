@@ -50,6 +50,7 @@ class Runtime:
             provider=self.provider_by_name,
         )
         self._providers: dict[str, object | None] = {}
+        self._closed = False
 
     def provider(self, spec: ServiceSpec) -> object | None:
         """The service's provider, built on first use; None if gureum has none."""
@@ -72,6 +73,9 @@ class Runtime:
         return states
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.db.close()
         self._lock_file.close()
         if self.settings.ephemeral:

@@ -148,9 +148,10 @@ def signed_send(endpoint: str, method: str, url: str, service: str, *, body: byt
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    request = AWSRequest(method=method, url=url, data=body, headers=headers or {})
-    (auth_cls or botocore.auth.S3SigV4Auth)(Credentials("test", "test"), service, region).add_auth(request)
     parts = urlsplit(url)
+    # The Host the client would send; http.client would otherwise name 127.0.0.1.
+    request = AWSRequest(method=method, url=url, data=body, headers={"Host": parts.netloc, **(headers or {})})
+    (auth_cls or botocore.auth.S3SigV4Auth)(Credentials("test", "test"), service, region).add_auth(request)
     conn = http.client.HTTPConnection("127.0.0.1", int(endpoint.rsplit(":", 1)[1]), timeout=10)
     path = parts.path + ("?" + parts.query if parts.query else "")
     conn.request(method, path, body=body, headers=dict(request.headers))
