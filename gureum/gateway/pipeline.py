@@ -43,7 +43,10 @@ class Pipeline:
         model: ServiceModel | None = None
         operation: OperationModel | None = None
         try:
-            signature, early_error = _read_signature(request)
+            try:
+                signature, early_error = sigv4.parse_signature(request), None
+            except sigv4.AuthError as e:
+                signature, early_error = None, e  # answered once the service is known
             if signature is None and request.headers.get("content-type", "").startswith(
                 "application/x-www-form-urlencoded"
             ):
@@ -65,7 +68,8 @@ class Pipeline:
             if early_error is not None:
                 raise early_error
             if where.region not in commercial_regions():
-                raise _auth_error("invalid_region", spec, ctx.protocol, region=where.region)
+                code, message, status = sigv4.error_for("invalid_region", spec.name, ctx.protocol)
+                raise ServiceError(code, message.format(region=where.region), status)
 
             operation, uri_params = self._find_rest_operation(spec, model, ctx.protocol, where, request)
             streaming = operation is not None and dispatch.streaming_input(operation)
@@ -73,7 +77,7 @@ class Pipeline:
                 request.body = await bodies.read_all(request.unread)
                 request.unread = None
 
-            ctx.principal, verified = self._authenticate(request, signature, spec, ctx.protocol)
+            ctx.principal, verified = self._authenticate(request, signature, spec)
             if streaming:
                 request.body_stream = _body_stream(request, verified)
             where.apply_path_style(request)
@@ -88,6 +92,9 @@ class Pipeline:
             output = await self._call(spec, operation, ctx, params)
             return serialize_response(ctx.protocol, operation, output, request_id, method=request.method), outcome
         except ServiceError as error:
+            if isinstance(error, sigv4.AuthError) and ctx.service:
+                code, message, status = sigv4.remap(error, ctx.service, ctx.protocol)
+                error = ServiceError(code, message, status, fields=error.fields)
             outcome["error"] = error.code
             if model is None:
                 return _unknown_service(ctx.service, request_id), outcome
@@ -116,26 +123,23 @@ class Pipeline:
         return found
 
     def _authenticate(
-        self, request: HttpRequest, signature: "sigv4.SignatureInfo | None", spec: ServiceSpec, protocol: str
+        self, request: HttpRequest, signature: "sigv4.SignatureInfo | None", spec: ServiceSpec
     ) -> tuple[Principal, "sigv4.VerifiedSignature | None"]:
         """The principal the request's key names, and the verified signature (for chunk chains)."""
         if signature is None:
             if spec.name in ("s3", "sts"):
                 return ANONYMOUS, None  # authorization decides what anonymous callers may do
-            raise _auth_error("missing_token", spec, protocol)
+            raise sigv4.AuthError("missing_token")
         found = self.runtime.credentials.lookup(signature.access_key)
         if found is None or found[2] != "Active":
-            raise _auth_error("unknown_key", spec, protocol)
+            raise sigv4.AuthError("unknown_key")
         secret, principal, _ = found
         if principal.session_token is not None or signature.security_token:
             if signature.security_token != principal.session_token:
-                raise _auth_error("unknown_key", spec, protocol)
+                raise sigv4.AuthError("unknown_key")
             if principal.expires_at is not None and principal.expires_at <= clock.now():
-                raise _auth_error("expired_token", spec, protocol)
-        try:
-            verified = sigv4.verify(request, signature, secret, datetime.now(timezone.utc))
-        except sigv4.AuthError as e:
-            raise _auth_error(e.kind, spec, protocol, message=e.message) from None
+                raise sigv4.AuthError("expired_token")
+        verified = sigv4.verify(request, signature, secret, datetime.now(timezone.utc))
         return principal, verified
 
     async def _call(self, spec: ServiceSpec, operation: OperationModel, ctx: RequestContext, params: dict) -> dict:
@@ -162,31 +166,13 @@ def _body_stream(request: HttpRequest, verified: "sigv4.VerifiedSignature | None
     request.unread = None
     content_sha = request.headers.get("x-amz-content-sha256", "")
     length = request.headers.get("content-length")
+    if verified is not None and len(content_sha) == 64:
+        # A signed hash covers the body as sent, framing included.
+        chunks = bodies.check_sha256(chunks, content_sha)
     if content_sha.startswith("STREAMING-") or "aws-chunked" in request.headers.get("content-encoding", ""):
         chunks = decode_aws_chunked(chunks, request=request, verified=verified)
         length = request.headers.get("x-amz-decoded-content-length")
-    elif verified is not None and len(content_sha) == 64:
-        chunks = bodies.check_sha256(chunks, content_sha)
     return BodyStream(chunks, int(length) if length and length.isdigit() else None)
-
-
-def _read_signature(request: HttpRequest) -> tuple["sigv4.SignatureInfo | None", ServiceError | None]:
-    """The request's SigV4 signature; a malformed one is reported after routing."""
-    try:
-        return sigv4.parse_signature(request), None
-    except sigv4.AuthError as e:
-        return None, _deferred_auth_error(e)
-
-
-def _deferred_auth_error(e: "sigv4.AuthError") -> ServiceError:
-    return ServiceError(e.code, e.message, e.status)
-
-
-def _auth_error(kind: str, spec: ServiceSpec, protocol: str, *, message: str | None = None, region: str = "") -> ServiceError:
-    code, default_message, status = sigv4.error_for(kind, spec.name, protocol)
-    if kind == "invalid_region":
-        default_message = default_message.format(region=region)
-    return ServiceError(code, message or default_message, status)
 
 
 def _unknown_service(name: str, request_id: str) -> HttpResponse:

@@ -79,3 +79,22 @@ def test_ephemeral_removes_its_directory(tmp_path):
 def test_python_dash_m_help():
     proc = gureum("--help")
     assert proc.returncode == 0 and "start" in proc.stdout
+
+
+def test_one_log_line_per_request(tmp_path):
+    import json as _json
+
+    import boto3
+
+    s = Server(tmp_path / "data", extra_args=("--log-level", "info")).start()
+    try:
+        sts = boto3.client("sts", endpoint_url=s.endpoint, region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test")
+        request_id = sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
+    finally:
+        s.stop()
+    lines = [line for line in s.log().splitlines() if request_id in line]
+    assert len(lines) == 1
+    record = _json.loads(lines[0][lines[0].index("{"):])
+    assert record["service"] == "sts" and record["operation"] == "GetCallerIdentity"
+    assert record["status"] == 200 and record["ms"] >= 0 and record["request_id"] == request_id

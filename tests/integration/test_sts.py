@@ -67,21 +67,34 @@ def test_assume_role_needs_a_role(make_client):
 
 
 def test_presigned_get_caller_identity(make_client):
+    """The EKS-token pattern: a presigned GET of GetCallerIdentity."""
     sts = make_client("sts")
-    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60)
+    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
     with urllib.request.urlopen(url) as r:
         body = r.read().decode()
     assert "<Arn>arn:aws:iam::000000000000:root</Arn>" in body
-    expired = sts.generate_presigned_url("get_caller_identity", ExpiresIn=1)
-    time.sleep(2.1)
-    with pytest.raises(urllib.error.HTTPError) as excinfo:
-        urllib.request.urlopen(expired)
-    assert excinfo.value.code == 403
     # Tampering with the signed query is refused.
     tampered = url.replace("Action=GetCallerIdentity", "Action=GetSessionToken")
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(tampered)
     assert excinfo.value.code == 403
+    assert b"SignatureDoesNotMatch" in excinfo.value.read()
+
+
+def test_presigned_url_expiry(make_client):
+    """S3 honours X-Amz-Expires: valid URLs pass authentication, expired ones get AccessDenied."""
+    s3 = make_client("s3", signature_version="s3v4")
+    fresh = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"}, ExpiresIn=60)
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(fresh)
+    assert excinfo.value.code == 501  # authenticated; S3's GetObject itself is not built yet
+    expired = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"}, ExpiresIn=1)
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(expired)
+    assert excinfo.value.code == 403
+    body = excinfo.value.read()
+    assert b"<Code>AccessDenied</Code>" in body and b"Request has expired" in body
 
 
 def test_cli_get_caller_identity_and_profiles(aws_cli):

@@ -16,7 +16,7 @@ from botocore.awsrequest import HeadersDict
 from botocore.parsers import create_parser
 
 from gureum.protocol.errors import InternalFailure, NotImplementedOperation, ServiceError
-from gureum.protocol.model import operation_model, service_model
+from gureum.protocol.model import service_model
 from gureum.protocol.serializers import serialize_error
 
 REQUEST_ID = "7d2c9e1a-0b3f-4a6d-8e5c-1f2a3b4c5d6e"

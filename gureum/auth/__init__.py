@@ -1,0 +1,1 @@
+"""Authentication: SigV4 signatures, aws-chunked bodies, checksums, credentials -> principals."""
