@@ -11,6 +11,7 @@ import base64
 import json
 import secrets
 import threading
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from gureum import clock
@@ -129,6 +130,26 @@ class CredentialStore:
             self._db.execute("DELETE FROM credentials WHERE access_key_id = ?", (access_key_id,))
         with self._lock:
             self._cache.pop(access_key_id, None)
+
+    def update_principal(self, arn: str, **changes) -> None:
+        """Rewrite the principal of every credential naming `arn` (e.g. after UpdateUser renames).
+
+        `changes` are Principal fields among arn, name, user_id.
+        """
+        allowed = {"arn", "name", "user_id"}
+        if not changes or set(changes) - allowed:
+            raise ValueError(f"only {sorted(allowed)} can change")
+        assignments = ", ".join(f"{k} = ?" for k in changes)
+        with self._db.transaction():
+            self._db.execute(f"UPDATE credentials SET {assignments} WHERE arn = ?", (*changes.values(), arn))
+        with self._lock:
+            for key, (secret, p, status) in list(self._cache.items()):
+                if p.arn == arn:
+                    self._cache[key] = (secret, replace(p, **changes), status)
+
+    def for_principal(self, arn: str) -> list[tuple[str, Principal, str]]:
+        """(secret, principal, status) of every credential of a principal ARN (long-term and sessions)."""
+        return [entry for entry in self._cache.values() if entry[1].arn == arn]
 
     def purge_expired(self) -> int:
         """Drop session credentials whose expiry has passed (they are refused anyway)."""
