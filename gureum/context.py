@@ -36,6 +36,8 @@ class Principal:
     source_identity: str | None = None
     # The long-term credential a session was derived from (for chained roles and audits).
     source_arn: str | None = None
+    # When the credential was issued (aws:MultiFactorAuthAge counts from here).
+    issued_at: datetime | None = None
 
     @property
     def is_root(self) -> bool:

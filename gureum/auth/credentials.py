@@ -96,7 +96,8 @@ class CredentialStore:
         *,
         status: str = "Active",
     ) -> None:
-        p = principal
+        created = clock.epoch()
+        p = replace(principal, issued_at=datetime.fromtimestamp(created, tz=timezone.utc))
         with self._db.transaction():
             self._db.execute(
                 "INSERT INTO credentials (access_key_id, secret_access_key, session_token, account_id,"
@@ -105,7 +106,7 @@ class CredentialStore:
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     p.access_key_id, secret_access_key, p.session_token, p.account_id, p.kind, p.arn,
-                    p.user_id, p.name, status, clock.epoch(),
+                    p.user_id, p.name, status, created,
                     p.expires_at.timestamp() if p.expires_at else None,
                     int(p.mfa_authenticated), p.role_arn, p.session_name, p.session_policy,
                     json.dumps(p.session_tags) if p.session_tags else None, p.source_identity,
@@ -182,5 +183,6 @@ def _entry(row) -> tuple[str, Principal, str]:
         session_tags=json.loads(row["session_tags"]) if row["session_tags"] else {},
         source_identity=row["source_identity"],
         source_arn=row["source_arn"],
+        issued_at=datetime.fromtimestamp(row["created_at"], tz=timezone.utc),
     )
     return row["secret_access_key"], principal, row["status"]

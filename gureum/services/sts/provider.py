@@ -157,10 +157,11 @@ class Provider(BaseProvider):
         return True
 
     def _assumable_role(self, ctx: RequestContext, role_arn: str, request: dict) -> AssumableRole:
-        """IAM checks the role exists and its trust policy admits the caller."""
+        """The role to assume; its trust policy was evaluated when the call was authorized."""
+        if ctx.principal.is_root:
+            raise ServiceError("AccessDenied", "Roles may not be assumed by root accounts.", 403)
         iam = self.env.provider("iam")
-        resolve = getattr(iam, "assumable_role", None)
-        role = resolve(ctx, role_arn, request) if resolve is not None else None
+        role = iam.assumable_role(role_arn) if hasattr(iam, "assumable_role") else None
         if role is None:
             raise ServiceError(
                 "AccessDenied",
