@@ -132,7 +132,7 @@ class CredentialStore:
         with self._lock:
             self._cache.pop(access_key_id, None)
 
-    def update_principal(self, arn: str, **changes) -> None:
+    def update_principal(self, arn: str, /, **changes) -> None:
         """Rewrite the principal of every credential naming `arn` (e.g. after UpdateUser renames).
 
         `changes` are Principal fields among arn, name, user_id.
