@@ -16,15 +16,16 @@ from gureum.auth import sigv4
 from gureum.auth.chunked import decode_aws_chunked
 from gureum.context import ANONYMOUS, Principal, RequestContext
 from gureum.gateway import body as bodies
-from gureum.gateway.registry import ServiceSpec
+from gureum.gateway.registry import BY_ENDPOINT_PREFIX, BY_NAME, ServiceSpec
 from gureum.gateway.routing import Route, commercial_regions, route
 from gureum.gateway.runtime import Runtime
-from gureum.policy import authorize
+from gureum.policy import PolicySources, authorize
 from gureum.protocol import dispatch
 from gureum.protocol.errors import InternalFailure, NotImplementedOperation, ServiceError
 from gureum.protocol.http import BodyStream, HttpRequest, HttpResponse
 from gureum.protocol.model import service_model
 from gureum.protocol.serializers import serialize_error, serialize_response
+from gureum.services.iam.access_keys import note_access_key_used
 
 log = logging.getLogger("gureum.gateway")
 
@@ -36,6 +37,26 @@ class Pipeline:
         self.runtime = runtime
         self.settings = runtime.settings
         self._methods: dict[tuple[str, str], str] = {}
+        self.policy_sources = PolicySources(
+            identity=lambda p: self._iam().identity_policies(p),
+            boundary=lambda p: self._iam().permissions_boundary(p),
+            principal_tags=lambda p: self._iam().principal_tags(p),
+            resource_policy=self._resource_policy,
+            enforce=runtime.settings.iam_enforcement,
+        )
+
+    def _iam(self):
+        return self.runtime.provider_by_name("iam")
+
+    def _resource_policy(self, action: str, resource_arn: str):
+        """The resource's own policy, from the service that owns the resource, if it has one."""
+        parts = resource_arn.split(":", 3)
+        if len(parts) < 3:
+            return None
+        spec = BY_ENDPOINT_PREFIX.get(parts[2]) or BY_NAME.get(parts[2])
+        provider = self.runtime.provider(spec) if spec else None
+        lookup = getattr(provider, "resource_policy", None)
+        return lookup(action, resource_arn) if lookup else None
 
     async def handle(self, request: HttpRequest, request_id: str, client_ip: str) -> tuple[HttpResponse, dict]:
         ctx = RequestContext(request_id=request_id, service="", region="", source_ip=client_ip, request=request)
@@ -88,7 +109,7 @@ class Pipeline:
                 ctx.protocol, operation, params = dispatch.parse(model, request)
             ctx.operation = outcome["operation"] = operation.name
 
-            authorize(ctx, spec.name, operation.name, spec.signing_name)
+            authorize(ctx, spec.name, operation.name, params, self.policy_sources)
             output = await self._call(spec, operation, ctx, params)
             return serialize_response(ctx.protocol, operation, output, request_id, method=request.method), outcome
         except ServiceError as error:
@@ -140,6 +161,8 @@ class Pipeline:
             if principal.expires_at is not None and principal.expires_at <= clock.now():
                 raise sigv4.AuthError("expired_token")
         verified = sigv4.verify(request, signature, secret, datetime.now(timezone.utc))
+        if principal.kind == "user" and principal.session_token is None:
+            note_access_key_used(principal.access_key_id, spec.signing_name, signature.region)
         return principal, verified
 
     async def _call(self, spec: ServiceSpec, operation: OperationModel, ctx: RequestContext, params: dict) -> dict:

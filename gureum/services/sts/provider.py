@@ -125,6 +125,9 @@ class Provider(BaseProvider):
             mfa_authenticated=caller.mfa_authenticated,
             source_arn=caller.arn,
         )
+        iam = self.env.provider("iam")
+        if hasattr(iam, "role_used"):
+            iam.role_used(role.arn, ctx.region)
         result = {
             "Credentials": self._issue(session, duration),
             "AssumedRoleUser": {"AssumedRoleId": session.user_id, "Arn": session.arn},
