@@ -18,9 +18,10 @@ os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
-def make(endpoint: str, service: str, connect_timeout: float = 2.0, read_timeout: float = 10.0):
+def make(endpoint: str, service: str, connect_timeout: float = 2.0, read_timeout: float = 10.0,
+         credentials: tuple[str, str] = (ACCESS_KEY, SECRET_KEY)):
     """A client of `service` at `endpoint`; one per thread (clients are not shared across threads)."""
-    session = boto3.session.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+    session = boto3.session.Session(aws_access_key_id=credentials[0], aws_secret_access_key=credentials[1],
                                     region_name=REGION)
     config = Config(retries={"total_max_attempts": 1}, connect_timeout=connect_timeout,
                     read_timeout=read_timeout, max_pool_connections=2)

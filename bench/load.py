@@ -30,15 +30,21 @@ Call = Callable[[Any, int], Any]  # (client, sequence number) -> anything
 
 
 def drive(endpoint: str, service: str, call: Call, seconds: float, concurrency: int,
-          setup: Callable[[Any], int] | None = None) -> LoadResult:
+          setup: Callable[[Any], int] | None = None,
+          credentials: Callable[[], tuple[str, str]] | None = None) -> LoadResult:
     """Run `call` from `concurrency` threads for `seconds`.
 
-    `setup(client)` runs once before the clock starts and returns how many requests it sent.
+    `setup(client)` runs once before the clock starts and returns how many requests it sent;
+    `credentials()`, called after setup, names the key the timed clients sign with (root's
+    by default).
     Each client makes one untimed warm-up call first, so connections are open and the
     server's first-use costs are not in the figures.
     """
     pool = [clients.make(endpoint, service) for _ in range(concurrency)]
     sent = setup(pool[0]) if setup else 0
+    if credentials is not None:
+        key = credentials()
+        pool = [clients.make(endpoint, service, credentials=key) for _ in range(concurrency)]
     for i, client in enumerate(pool):
         call(client, -1 - i)
         sent += 1

@@ -6,6 +6,7 @@ counted so that server CPU per request stays exact.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Callable
 
@@ -93,3 +94,42 @@ def dynamodb_get_item(endpoint: str, seconds: float, concurrency: int) -> LoadRe
     """DynamoDB GetItem of one small item."""
     return drive(endpoint, "dynamodb", lambda c, _: c.get_item(TableName="bench-get", Key={"pk": {"S": "k"}}),
                  seconds, concurrency, setup=_table("bench-get"))
+
+
+# Authorization overhead: the same IAM call signed by the root (no policies to evaluate) and
+# by a user whose permissions come from 10 managed policies of 20 statements each.
+
+def _policy_user(name: str, key: dict) -> Callable[[object], int]:
+    def setup(client) -> int:
+        client.create_user(UserName=name)
+        sent = 1
+        for p in range(10):
+            statements = [{"Sid": f"S{s}", "Effect": "Allow", "Action": [f"iam:List{s}Things{p}"],
+                           "Resource": f"arn:aws:iam::*:user/team{p}/*"} for s in range(19)]
+            statements.append({"Sid": "Read", "Effect": "Allow", "Action": ["iam:GetUser"], "Resource": "*"})
+            arn = client.create_policy(PolicyName=f"{name}-{p}", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": statements}))["Policy"]["Arn"]
+            client.attach_user_policy(UserName=name, PolicyArn=arn)
+            sent += 2
+        created = client.create_access_key(UserName=name)["AccessKey"]
+        key.update(id=created["AccessKeyId"], secret=created["SecretAccessKey"])
+        return sent + 1
+    return setup
+
+
+@scenario("iam-get-user-root")
+def iam_get_user_root(endpoint: str, seconds: float, concurrency: int) -> LoadResult:
+    """IAM GetUser signed by the account root: authorization without policy evaluation."""
+    def setup(client) -> int:
+        client.create_user(UserName="bench-target")
+        return 1
+    return drive(endpoint, "iam", lambda c, _: c.get_user(UserName="bench-target"), seconds, concurrency,
+                 setup=setup)
+
+
+@scenario("iam-get-user-policies")
+def iam_get_user_policies(endpoint: str, seconds: float, concurrency: int) -> LoadResult:
+    """IAM GetUser signed by a user holding 10 policies x 20 statements (the last one allows)."""
+    key: dict = {}
+    return drive(endpoint, "iam", lambda c, _: c.get_user(UserName="bench-policy-user"), seconds, concurrency,
+                 setup=_policy_user("bench-policy-user", key), credentials=lambda: (key["id"], key["secret"]))
