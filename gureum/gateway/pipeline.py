@@ -41,22 +41,23 @@ class Pipeline:
             identity=lambda p: self._iam().identity_policies(p),
             boundary=lambda p: self._iam().permissions_boundary(p),
             principal_tags=lambda p: self._iam().principal_tags(p),
-            resource_policy=self._resource_policy,
+            resource_policy=lambda action, arn: self._resource_hook(arn, "resource_policy", action, arn),
+            resource_account=lambda arn: self._resource_hook(arn, "resource_account", arn),
             enforce=runtime.settings.iam_enforcement,
         )
 
     def _iam(self):
         return self.runtime.provider_by_name("iam")
 
-    def _resource_policy(self, action: str, resource_arn: str):
-        """The resource's own policy, from the service that owns the resource, if it has one."""
+    def _resource_hook(self, resource_arn: str, hook: str, *args):
+        """Ask the service owning an ARN (its provider's `hook` method, if it has one)."""
         parts = resource_arn.split(":", 3)
         if len(parts) < 3:
             return None
         spec = BY_ENDPOINT_PREFIX.get(parts[2]) or BY_NAME.get(parts[2])
         provider = self.runtime.provider(spec) if spec else None
-        lookup = getattr(provider, "resource_policy", None)
-        return lookup(action, resource_arn) if lookup else None
+        method = getattr(provider, hook, None)
+        return method(*args) if method else None
 
     async def handle(self, request: HttpRequest, request_id: str, client_ip: str) -> tuple[HttpResponse, dict]:
         ctx = RequestContext(request_id=request_id, service="", region="", source_ip=client_ip, request=request)

@@ -37,6 +37,8 @@ class PolicySources:
     principal_tags: Callable[[Principal], dict[str, str]] = lambda p: {}
     # resource_policy(action, resource ARN) -> the resource's policy (bucket policy, role trust...)
     resource_policy: Callable[[str, str], PolicyText | None] = lambda a, r: None
+    # resource_account(resource ARN) -> the owning account, for ARNs that do not name one (S3)
+    resource_account: Callable[[str], str | None] = lambda r: None
     enforce: bool = True
 
 
@@ -69,7 +71,7 @@ def authorize(ctx: RequestContext, service: str, operation: str, params: dict, s
             principal_type=principal.kind,
             action=item.action,
             resource=item.resource,
-            resource_account=_resource_account(item.resource, principal),
+            resource_account=_resource_account(item.resource) or sources.resource_account(item.resource),
             context={**_global_keys(ctx, principal, sources), **item.context},
         )
         decision = engine.evaluate(facts, policies)
@@ -104,7 +106,7 @@ def _parse(policy: PolicyText, kind: str):
     return engine.Policy(document=document.parse_policy(text, kind), kind=kind, source=source)
 
 
-def _resource_account(resource: str, principal: Principal) -> str | None:
+def _resource_account(resource: str) -> str | None:
     """The account owning an ARN; None for AWS-owned (managed policies) or account-less ARNs."""
     parts = resource.split(":", 5)
     if len(parts) == 6 and parts[4] and parts[4] != "aws":
