@@ -218,3 +218,26 @@ def principal_matches(document: PolicyDocument, facts: RequestFacts) -> bool:
         if req.applies(st) and req.named(st) is not None:
             return False
     return any(req.named(st) is not None and req.applies(st) for st in allows)
+
+
+def applicable_statements(
+    facts: RequestFacts, policy: Policy, allow: bool, check_principal: bool = False, conditions: bool = True,
+) -> list[Statement]:
+    """The Allow (or Deny) statements of one policy that apply to a request, in document order.
+
+    check_principal: a resource policy's statement must also name the principal.
+    conditions=False ignores the Condition elements (which statements could apply at all).
+    For reports such as the policy simulator's MatchedStatements; `evaluate` decides.
+    """
+    req = _Request(facts)
+    allows, denies = policy.document.for_service(req.service)
+    out = []
+    for st in allows if allow else denies:
+        if not (st.matches_action(req.action) and st.matches_resource(req.resource, req.ctx)):
+            continue
+        if conditions and not st.matches_conditions(req.ctx):
+            continue
+        if check_principal and req.named(st) is None:
+            continue
+        out.append(st)
+    return out

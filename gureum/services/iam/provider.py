@@ -20,6 +20,7 @@ from gureum.services.iam.login_profiles import LoginProfileOperations
 from gureum.services.iam.mfa import MfaOperations
 from gureum.services.iam.policies import PolicyOperations
 from gureum.services.iam.roles import RoleOperations, note_role_used, require_role
+from gureum.services.iam.simulate import SimulationOperations
 from gureum.services.iam.tags import TagOperations
 from gureum.services.iam.users import UserOperations, require_user
 from gureum.services.iam.validation import check_request
@@ -47,6 +48,7 @@ class Provider(
     InstanceProfileOperations,
     TagOperations,
     AccountOperations,
+    SimulationOperations,
     AuthorizationData,
     BaseProvider,
 ):
