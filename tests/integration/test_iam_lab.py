@@ -243,3 +243,52 @@ def test_role_last_used_recorded(make_client):
     _client(make_client, "sts", key, region="ap-northeast-2").assume_role(RoleArn=role["Arn"], RoleSessionName="s1")
     last = iam.get_role(RoleName="used-role")["Role"]["RoleLastUsed"]
     assert last["Region"] == "ap-northeast-2" and last["LastUsedDate"]
+
+
+def test_cross_account_assume_role_needs_both_sides(make_client, endpoint):
+    """A role in account A trusting account B: B's user also needs its own allow; chaining works."""
+    from tests.helpers import internal_call
+
+    other = internal_call(endpoint, "POST", "/_gureum/accounts", {"alias": "team-b-cross"})
+    b_root = dict(access_key=other["access_key_id"], secret_key=other["secret_access_key"])
+    b_iam = make_client("iam", **b_root)
+    b_iam.create_user(UserName="dev")
+    allowed = b_iam.create_access_key(UserName="dev")["AccessKey"]
+    b_iam.put_user_policy(UserName="dev", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    b_iam.create_user(UserName="no-allow")
+    unallowed = b_iam.create_access_key(UserName="no-allow")["AccessKey"]
+
+    a_iam = make_client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": other["account_id"]}, "Action": "sts:AssumeRole"}]}
+    role = a_iam.create_role(RoleName="cross-reader", AssumeRolePolicyDocument=json.dumps(trust),
+                         MaxSessionDuration=43200)["Role"]
+    a_iam.put_role_policy(RoleName="cross-reader", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:ListRoles", "sts:AssumeRole"], "Resource": "*"}]}))
+    chained = a_iam.create_role(RoleName="chained", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": role["Arn"]}, "Action": "sts:AssumeRole"}]}))["Role"]
+
+    with pytest.raises(ClientError) as excinfo:
+        _client(make_client, "sts", unallowed).assume_role(RoleArn=role["Arn"], RoleSessionName="nope")
+    _denied(excinfo)
+
+    creds = _client(make_client, "sts", allowed).assume_role(
+        RoleArn=role["Arn"], RoleSessionName="dev-session", DurationSeconds=7200)["Credentials"]
+    session = dict(access_key=creds["AccessKeyId"], secret_key=creds["SecretAccessKey"],
+                   session_token=creds["SessionToken"])
+    ident = make_client("sts", **session).get_caller_identity()
+    assert ident["Account"] == "000000000000"
+    assert ident["Arn"] == "arn:aws:sts::000000000000:assumed-role/cross-reader/dev-session"
+    assert any(r["RoleName"] == "cross-reader" for r in make_client("iam", **session).list_roles()["Roles"])
+
+    # Role chaining: at most one hour.
+    sts_session = make_client("sts", **session)
+    with pytest.raises(ClientError) as excinfo:
+        sts_session.assume_role(RoleArn=chained["Arn"], RoleSessionName="hop", DurationSeconds=7200)
+    assert excinfo.value.response["Error"]["Code"] == "ValidationError"
+    hop = sts_session.assume_role(RoleArn=chained["Arn"], RoleSessionName="hop")
+    assert hop["AssumedRoleUser"]["Arn"] == "arn:aws:sts::000000000000:assumed-role/chained/hop"
