@@ -41,8 +41,9 @@ class Pipeline:
             identity=lambda p: self._iam().identity_policies(p),
             boundary=lambda p: self._iam().permissions_boundary(p),
             principal_tags=lambda p: self._iam().principal_tags(p),
-            resource_policy=lambda action, arn: self._resource_hook(arn, "resource_policy", action, arn),
-            resource_account=lambda arn: self._resource_hook(arn, "resource_account", arn),
+            resource_policy=lambda action, arn, caller: self._resource_hook(
+                arn, "resource_policy", action, arn, caller),
+            resource_account=lambda action, arn: self._resource_hook(arn, "resource_account", action, arn),
             enforce=runtime.settings.iam_enforcement,
         )
 
@@ -112,15 +113,17 @@ class Pipeline:
 
             authorize(ctx, spec.name, operation.name, params, self.policy_sources)
             output = await self._call(spec, operation, ctx, params)
-            return serialize_response(ctx.protocol, operation, output, request_id, method=request.method), outcome
+            response = serialize_response(ctx.protocol, operation, output, request_id, method=request.method)
+            return _close_if_unread(response, request), outcome
         except ServiceError as error:
             if isinstance(error, sigv4.AuthError) and ctx.service:
                 code, message, status = sigv4.remap(error, ctx.service, ctx.protocol)
                 error = ServiceError(code, message, status, fields=error.fields)
             outcome["error"] = error.code
             if model is None:
-                return _unknown_service(ctx.service, request_id), outcome
-            return serialize_error(ctx.protocol, model, operation, error, request_id, method=request.method), outcome
+                return _close_if_unread(_unknown_service(ctx.service, request_id), request), outcome
+            response = serialize_error(ctx.protocol, model, operation, error, request_id, method=request.method)
+            return _close_if_unread(response, request), outcome
         except Exception:
             log.exception("internal error in %s.%s", ctx.service, ctx.operation)
             outcome["error"] = "InternalFailure"
@@ -183,6 +186,17 @@ class Pipeline:
         if inspect.isawaitable(result):
             result = await result
         return result
+
+
+def _close_if_unread(response: HttpResponse, request: HttpRequest) -> HttpResponse:
+    """Answering before the client finished sending (a refused upload) ends the connection.
+
+    The unread rest of the body would otherwise be taken for the next request on it.
+    """
+    stream = request.body_stream
+    if request.unread is not None or (stream is not None and not stream.exhausted):
+        response.set_header("Connection", "close")
+    return response
 
 
 def _body_stream(request: HttpRequest, verified: "sigv4.VerifiedSignature | None") -> BodyStream:

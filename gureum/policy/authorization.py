@@ -35,10 +35,12 @@ class PolicySources:
     identity: Callable[[Principal], list[PolicyText]] = lambda p: []
     boundary: Callable[[Principal], PolicyText | None] = lambda p: None
     principal_tags: Callable[[Principal], dict[str, str]] = lambda p: {}
-    # resource_policy(action, resource ARN) -> the resource's policy (bucket policy, role trust...)
-    resource_policy: Callable[[str, str], PolicyText | None] = lambda a, r: None
-    # resource_account(resource ARN) -> the owning account, for ARNs that do not name one (S3)
-    resource_account: Callable[[str], str | None] = lambda r: None
+    # resource_policy(action, resource ARN, caller) -> the resource's policy as it applies to
+    # this caller (bucket policy, role trust...); the caller matters for S3's
+    # RestrictPublicBuckets, which voids public grants for callers outside the owner's account
+    resource_policy: Callable[[str, str, Principal], PolicyText | None] = lambda a, r, p: None
+    # resource_account(action, resource ARN) -> the owning account, for ARNs that name none (S3)
+    resource_account: Callable[[str, str], str | None] = lambda a, r: None
     enforce: bool = True
 
 
@@ -60,7 +62,7 @@ def authorize(ctx: RequestContext, service: str, operation: str, params: dict, s
         return
     policies = _policy_set(principal, sources)
     for item in needed:
-        resource_policy = sources.resource_policy(item.action, item.resource)
+        resource_policy = sources.resource_policy(item.action, item.resource, principal)
         if resource_policy is not None:
             policies.resource = [_parse(resource_policy, "resource")]
         else:
@@ -71,7 +73,7 @@ def authorize(ctx: RequestContext, service: str, operation: str, params: dict, s
             principal_type=principal.kind,
             action=item.action,
             resource=item.resource,
-            resource_account=_resource_account(item.resource) or sources.resource_account(item.resource),
+            resource_account=_resource_account(item.resource) or sources.resource_account(item.action, item.resource),
             context={**_global_keys(ctx, principal, sources), **item.context},
         )
         decision = engine.evaluate(facts, policies)

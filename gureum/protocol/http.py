@@ -48,13 +48,19 @@ class BodyStream:
     def __init__(self, chunks: AsyncIterator[bytes], length: int | None = None):
         self._chunks = chunks
         self.length = length
+        self.exhausted = False  # the whole body has been read
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            yield chunk
+        self.exhausted = True
 
     async def read(self) -> bytes:
         """Read the rest of the body (only for small bodies)."""
-        return b"".join([chunk async for chunk in self._chunks])
+        return b"".join([chunk async for chunk in self])
 
 
 @dataclass

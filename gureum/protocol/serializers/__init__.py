@@ -74,6 +74,8 @@ def _method(operation: OperationModel | None, method: str) -> str:
 
 def _finish(response: HttpResponse, method: str) -> HttpResponse:
     body: Any = response.body
+    if response.status == 200 and response.header("Content-Range") is not None:
+        response.status = 206  # a ranged GET answers Partial Content (HTTP semantics, not a member)
     if method == "HEAD":
         # Headers as for GET (a modeled Content-Length stays), no body.
         response.body = b""

@@ -38,7 +38,7 @@ class AuthorizationData:
             return {}
         return authz_data.principal_tags(self.env.db, principal.account_id, *entity)
 
-    def resource_policy(self, action: str, resource_arn: str) -> tuple[str, str] | None:
+    def resource_policy(self, action: str, resource_arn: str, caller: Principal) -> tuple[str, str] | None:
         """A role's trust policy is the resource policy of the sts:AssumeRole family."""
         if action in TRUST_ACTIONS and ":role/" in resource_arn:
             row = authz_data.role_by_arn(self.env.db, resource_arn)
