@@ -111,7 +111,7 @@ def test_user_without_policies_is_denied_everywhere(make_client):
 
 
 def test_user_limited_to_a_bucket_prefix(make_client):
-    """Allowed requests pass authorization and reach S3 (not built yet: 501); others are 403."""
+    """Allowed requests pass authorization and reach S3 (no such bucket: 404); others are 403."""
     key = _user_with_key(make_client("iam"), "alice", inline={
         "Version": "2012-10-17",
         "Statement": [{
@@ -131,9 +131,9 @@ def test_user_limited_to_a_bucket_prefix(make_client):
             return e.response["ResponseMetadata"]["HTTPStatusCode"]
         return 200
 
-    assert status(lambda: s3.list_objects_v2(Bucket="lab-bucket", Prefix="home/alice/")) == 501
+    assert status(lambda: s3.list_objects_v2(Bucket="lab-bucket", Prefix="home/alice/")) == 404
     assert status(lambda: s3.list_objects_v2(Bucket="lab-bucket", Prefix="home/bob/")) == 403
-    assert status(lambda: s3.get_object(Bucket="lab-bucket", Key="home/alice/notes.txt")) == 501
+    assert status(lambda: s3.get_object(Bucket="lab-bucket", Key="home/alice/notes.txt")) == 404
     assert status(lambda: s3.get_object(Bucket="lab-bucket", Key="home/bob/notes.txt")) == 403
     assert status(lambda: s3.get_object(Bucket="other-bucket", Key="home/alice/notes.txt")) == 403
 

@@ -1,0 +1,667 @@
+"""Amazon S3: buckets, objects, listings and access (bucket policies, Block Public Access)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from urllib.parse import quote, unquote
+
+from gureum import clock
+from gureum.auth import checksums
+from gureum.context import Principal, RequestContext
+from gureum.protocol.errors import ServiceError
+from gureum.services.base import BaseProvider
+from gureum.services.s3 import listing, policy
+from gureum.services.s3.names import check_bucket_name, key_bytes
+from gureum.services.s3.objects import (
+    CHECKSUM_MEMBERS,
+    STORED_HEADERS,
+    check_conditions,
+    check_tags,
+    md5_header,
+    parse_range,
+    parse_tagging,
+    precondition_failed,
+    read_blob,
+)
+from gureum.services.s3.schema import MIGRATIONS
+
+PAB_FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+DEFAULT_PAB = {f: True for f in PAB_FIELDS}
+OWNERSHIP = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
+
+
+@lru_cache(maxsize=None)
+def _regions() -> frozenset[str]:
+    from botocore.session import get_session
+
+    data = get_session().get_component("endpoint_resolver")._endpoint_data
+    return frozenset(r for p in data["partitions"] if p["partition"] == "aws" for r in p["regions"])
+
+
+def canonical_id(account_id: str) -> str:
+    """An account's canonical user id: 64 hex characters, stable per account."""
+    return hashlib.sha256(f"gureum-canonical:{account_id}".encode()).hexdigest()
+
+
+def no_such_bucket(name: str) -> ServiceError:
+    return ServiceError("NoSuchBucket", "The specified bucket does not exist", 404, fields={"BucketName": name})
+
+
+def no_such_key(key: str) -> ServiceError:
+    return ServiceError("NoSuchKey", "The specified key does not exist.", 404, fields={"Key": key})
+
+
+def _iso(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)
+
+
+class Provider(BaseProvider):
+    service_name = "s3"
+    MIGRATIONS = MIGRATIONS
+
+    # --- policy hooks ----------------------------------------------------------------
+
+    def _bucket_of_arn(self, arn: str):
+        if not arn.startswith("arn:aws:s3:::"):
+            return None
+        name = arn[len("arn:aws:s3:::"):].split("/", 1)[0]
+        return self.env.db.query_one("SELECT * FROM s3_buckets WHERE name = ?", (name,))
+
+    def resource_account(self, action: str, arn: str) -> str | None:
+        if action == "s3:CreateBucket":
+            return None  # creating is decided in the caller's account; a taken name is a 409 later
+        row = self._bucket_of_arn(arn)
+        return row["account_id"] if row else None
+
+    def resource_policy(self, action: str, arn: str, caller: Principal):
+        row = self._bucket_of_arn(arn)
+        if row is None or not row["policy"]:
+            return None
+        raw = json.loads(row["policy"])
+        pab = self._pab(row)
+        if pab.get("RestrictPublicBuckets") and policy.is_public(raw) and caller.account_id != row["account_id"]:
+            # A public policy's grants reach only the owner's account (and AWS services).
+            raw = policy.without_public_grants(raw)
+            if not raw["Statement"]:
+                return None
+        return (f"bucket policy of {row['name']}", json.dumps(raw))
+
+    # --- buckets ---------------------------------------------------------------------
+
+    def _bucket(self, name: str):
+        row = self.env.db.query_one("SELECT * FROM s3_buckets WHERE name = ?", (name,))
+        if row is None:
+            raise no_such_bucket(name)
+        return row
+
+    @staticmethod
+    def _pab(row) -> dict:
+        return json.loads(row["public_access_block"]) if row["public_access_block"] else {}
+
+    def create_bucket(self, ctx: RequestContext, request: dict) -> dict:
+        name = request["Bucket"]
+        check_bucket_name(name)
+        constraint = (request.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+        if constraint == "EU":
+            constraint = "eu-west-1"
+        if ctx.region == "us-east-1":
+            if constraint == "us-east-1" or (constraint and constraint not in _regions()):
+                raise ServiceError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400,
+                                   fields={"LocationConstraint": constraint})
+            region = constraint or "us-east-1"
+        elif constraint != ctx.region:
+            what = f"{constraint} location constraint" if constraint else "unspecified location constraint"
+            raise ServiceError("IllegalLocationConstraintException",
+                               f"The {what} is incompatible for the region specific endpoint this request was sent to.",
+                               400)
+        else:
+            region = constraint
+        ownership = request.get("ObjectOwnership") or "BucketOwnerEnforced"
+        acl = request.get("ACL")
+        if ownership == "BucketOwnerEnforced" and acl not in (None, "private", "bucket-owner-full-control"):
+            raise _acl_not_supported()
+        with self.env.db.transaction():
+            existing = self.env.db.query_one("SELECT account_id, region FROM s3_buckets WHERE name = ?", (name,))
+            if existing is not None:
+                if existing["account_id"] != ctx.account_id:
+                    raise ServiceError("BucketAlreadyExists",
+                                       "The requested bucket name is not available. The bucket namespace is shared by "
+                                       "all users of the system. Please select a different name and try again.",
+                                       409, fields={"BucketName": name})
+                if existing["region"] == "us-east-1" and region == "us-east-1":
+                    return {"Location": f"/{name}"}  # us-east-1 answers 200 for your own bucket
+                raise ServiceError("BucketAlreadyOwnedByYou",
+                                   "Your previous request to create the named bucket succeeded and you already own it.",
+                                   409, fields={"BucketName": name})
+            self.env.db.execute(
+                "INSERT INTO s3_buckets (name, account_id, region, created, public_access_block, ownership)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, ctx.account_id, region, round(clock.now().timestamp(), 3), json.dumps(DEFAULT_PAB), ownership),
+            )
+        return {"Location": f"/{name}"}
+
+    def head_bucket(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        return {"BucketRegion": row["region"]}
+
+    def get_bucket_location(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        return {"LocationConstraint": "" if row["region"] == "us-east-1" else row["region"]}
+
+    def list_buckets(self, ctx: RequestContext, request: dict) -> dict:
+        max_buckets = request.get("MaxBuckets", 10000)
+        if not 1 <= max_buckets <= 10000:
+            raise ServiceError("InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000", 400)
+        sql = "SELECT name, region, created FROM s3_buckets WHERE account_id = ?"
+        params: list = [ctx.account_id]
+        if request.get("ContinuationToken"):
+            try:
+                after = base64.urlsafe_b64decode(request["ContinuationToken"].encode()).decode()
+            except ValueError:
+                raise ServiceError("InvalidArgument", "The continuation token provided is incorrect", 400) from None
+            sql += " AND name > ?"
+            params.append(after)
+        if request.get("Prefix"):
+            sql += " AND substr(name, 1, ?) = ?"
+            params += [len(request["Prefix"]), request["Prefix"]]
+        if request.get("BucketRegion"):
+            sql += " AND region = ?"
+            params.append(request["BucketRegion"])
+        rows = self.env.db.query(sql + " ORDER BY name LIMIT ?", [*params, max_buckets + 1])
+        out: dict = {
+            "Buckets": [{"Name": r["name"], "CreationDate": _iso(r["created"]), "BucketRegion": r["region"]}
+                        for r in rows[:max_buckets]],
+            "Owner": {"ID": canonical_id(ctx.account_id)},
+        }
+        if request.get("Prefix"):
+            out["Prefix"] = request["Prefix"]
+        if len(rows) > max_buckets:
+            out["ContinuationToken"] = base64.urlsafe_b64encode(rows[max_buckets - 1]["name"].encode()).decode()
+        return out
+
+    def delete_bucket(self, ctx: RequestContext, request: dict) -> dict:
+        name = request["Bucket"]
+        with self.env.db.transaction():
+            self._bucket(name)
+            if self.env.db.query_one("SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1", (name,)):
+                raise ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409,
+                                   fields={"BucketName": name})
+            self.env.db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
+        return {}
+
+    # --- objects ---------------------------------------------------------------------
+
+    async def put_object(self, ctx: RequestContext, request: dict) -> dict:
+        bucket, key = request["Bucket"], request["Key"]
+        # A refusal before the body is read closes the connection (the gateway sees to that).
+        raw_key = key_bytes(key)
+        row = self._bucket(bucket)
+        if request.get("ACL") not in (None, "bucket-owner-full-control") and row["ownership"] == "BucketOwnerEnforced":
+            raise _acl_not_supported()
+        tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
+        expected_md5 = md5_header(request["ContentMD5"]) if request.get("ContentMD5") else None
+        headers = ctx.request.headers if ctx.request is not None else {}
+        # A checksum sent as a header is checked here; one in an aws-chunked trailer was
+        # checked by the decoder, which puts it in the headers when the stream ends.
+        sent = {name: headers[f"x-amz-checksum-{name}"] for name in CHECKSUM_MEMBERS if f"x-amz-checksum-{name}" in headers}
+        summers = {name: checksums.Checksum(name) for name in sent}
+        md5 = hashlib.md5()
+        writer = self.env.blobs.new_writer()
+        try:
+            body = request.get("Body")
+            if body is not None:
+                if isinstance(body, (bytes, bytearray)):
+                    body = _once(bytes(body))
+                async for chunk in body:
+                    md5.update(chunk)
+                    for s in summers.values():
+                        s.update(chunk)
+                    writer.write(chunk)
+            if expected_md5 is not None and md5.digest() != expected_md5:
+                raise ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
+                                   fields={"ExpectedDigest": expected_md5.hex(), "CalculatedDigest":
+                                           base64.b64encode(md5.digest()).decode()})
+            for name, value in sent.items():
+                if summers[name].b64digest() != value:
+                    raise ServiceError("BadDigest", f"The {CHECKSUM_MEMBERS[name][8:]} you specified did not match "
+                                       "the calculated checksum.", 400)
+            found = {CHECKSUM_MEMBERS[n]: headers[f"x-amz-checksum-{n}"] for n in CHECKSUM_MEMBERS
+                     if f"x-amz-checksum-{n}" in headers}
+            blob_id = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        etag = f'"{md5.hexdigest()}"'
+        stored = {m: _header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
+        stored.setdefault("ContentType", "binary/octet-stream")
+        storage_class = request.get("StorageClass") or "STANDARD"
+        try:
+            old = self._write_object(bucket, raw_key, blob_id, writer.size, etag, stored,
+                                     request.get("Metadata") or {}, storage_class, found, tags,
+                                     if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"))
+        except BaseException:
+            self.env.blobs.delete(blob_id)
+            raise
+        if old:
+            self.env.blobs.delete(old)
+        out: dict = {"ETag": etag, **found}
+        if found:
+            out["ChecksumType"] = "FULL_OBJECT"
+        return out
+
+    def _write_object(self, bucket: str, raw_key: bytes, blob_id: str, size: int, etag: str, stored: dict,
+                      metadata: dict, storage_class: str, found: dict, tags: dict,
+                      if_match: str | None = None, if_none_match: str | None = None) -> str | None:
+        """Insert or replace the row (the blob is already committed); returns the replaced blob.
+
+        Conditional writes (If-Match, If-None-Match: *) are decided here, in the transaction
+        that writes, so two racing uploads cannot both pass.
+        """
+        db = self.env.db
+        with db.transaction():
+            self._bucket(bucket)  # it may have been deleted while the body streamed
+            old = db.query_one("SELECT blob_id, etag FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, raw_key))
+            if if_none_match is not None and if_none_match.strip() == "*" and old is not None:
+                raise precondition_failed("If-None-Match")
+            if if_match is not None:
+                if old is None:
+                    raise no_such_key(raw_key.decode("utf-8", "surrogatepass"))
+                if if_match.strip() != "*" and if_match.strip().strip('"') != old["etag"].strip('"'):
+                    raise precondition_failed("If-Match")
+            db.execute(
+                "INSERT OR REPLACE INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, headers,"
+                " metadata, storage_class, checksums, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (bucket, raw_key, blob_id, size, etag, int(clock.now().timestamp()), json.dumps(stored),
+                 json.dumps(metadata), storage_class, json.dumps(found), json.dumps(tags)),
+            )
+        return old["blob_id"] if old else None
+
+    def _object(self, bucket: str, key: str):
+        self._bucket(bucket)
+        row = self.env.db.query_one("SELECT * FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, key_bytes(key)))
+        if row is None:
+            raise no_such_key(key)
+        return row
+
+    def _describe(self, row, request: dict, ranged: bool = False) -> dict:
+        out: dict = {
+            "ETag": row["etag"],
+            "LastModified": _iso(row["last_modified"]),
+            "ContentLength": row["size"],
+            "AcceptRanges": "bytes",
+            "Metadata": json.loads(row["metadata"]),
+        }
+        for member, value in json.loads(row["headers"]).items():
+            out[member] = _parse_header_value(member, value)
+        if row["storage_class"] != "STANDARD":
+            out["StorageClass"] = row["storage_class"]
+        tags = json.loads(row["tags"])
+        if tags:
+            out["TagCount"] = len(tags)
+        if request.get("ChecksumMode") == "ENABLED" and not ranged:  # a range has no whole-object checksum
+            found = json.loads(row["checksums"])
+            if found:
+                out.update(found)
+                out["ChecksumType"] = "FULL_OBJECT"
+        for member in ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "ContentType",
+                       "Expires"):
+            override = request.get("Response" + member)
+            if override is not None:
+                out[member] = override
+        return out
+
+    def head_object(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._object(request["Bucket"], request["Key"])
+        check_conditions(request, row["etag"], row["last_modified"])
+        span = parse_range(request.get("Range"), row["size"])
+        out = self._describe(row, request, span is not None)
+        if span is not None:
+            out["ContentLength"] = span[1] - span[0] + 1
+            out["ContentRange"] = f"bytes {span[0]}-{span[1]}/{row['size']}"
+        return out
+
+    def get_object(self, ctx: RequestContext, request: dict) -> dict:
+        _check_response_overrides(ctx, request)
+        row = self._object(request["Bucket"], request["Key"])
+        check_conditions(request, row["etag"], row["last_modified"])
+        size = row["size"]
+        span = parse_range(request.get("Range"), size)
+        out = self._describe(row, request, span is not None)
+        first, last = span if span is not None else (0, size - 1)
+        f = self.env.blobs.open(row["blob_id"])
+        out["Body"] = read_blob(f, first, last) if size else _once(b"")
+        if size == 0:
+            f.close()
+        if span is not None:
+            out["ContentLength"] = last - first + 1
+            out["ContentRange"] = f"bytes {first}-{last}/{size}"
+        return out
+
+    def delete_object(self, ctx: RequestContext, request: dict) -> dict:
+        bucket = request["Bucket"]
+        self._bucket(bucket)
+        self._delete_key(bucket, key_bytes(request["Key"]))
+        return {}
+
+    def _delete_key(self, bucket: str, raw_key: bytes) -> bool:
+        db = self.env.db
+        with db.transaction():
+            old = db.query_one("SELECT blob_id FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, raw_key))
+            if old:
+                db.execute("DELETE FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, raw_key))
+        if old:
+            self.env.blobs.delete(old["blob_id"])
+        return old is not None
+
+    def delete_objects(self, ctx: RequestContext, request: dict) -> dict:
+        bucket = request["Bucket"]
+        self._bucket(bucket)
+        spec = request.get("Delete") or {}
+        items = spec.get("Objects") or []
+        if len(items) > 1000:
+            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
+                               "our published schema", 400)
+        deleted, errors = [], []
+        for item in items:
+            key = item["Key"]
+            try:
+                raw = key_bytes(key)
+            except ServiceError as e:
+                errors.append({"Key": key, "Code": e.code, "Message": e.message})
+                continue
+            self._delete_key(bucket, raw)
+            deleted.append({"Key": key})
+        out: dict = {}
+        if not spec.get("Quiet") and deleted:
+            out["Deleted"] = deleted
+        if errors:
+            out["Errors"] = errors
+        return out
+
+    def copy_object(self, ctx: RequestContext, request: dict) -> dict:
+        source = request["CopySource"]
+        src_bucket, src_key = _split_copy_source(source)
+        src = self._object(src_bucket, src_key)
+        check_conditions(request, src["etag"], src["last_modified"], prefix="CopySource")
+        bucket, key = request["Bucket"], request["Key"]
+        raw_key = key_bytes(key)
+        self._bucket(bucket)
+        directive = request.get("MetadataDirective") or "COPY"
+        if directive not in ("COPY", "REPLACE"):
+            raise ServiceError("InvalidArgument", "Unknown metadata directive.", 400)
+        tag_directive = request.get("TaggingDirective") or "COPY"
+        changes = any(request.get(m) is not None for m in ("StorageClass", "WebsiteRedirectLocation",
+                                                          "ServerSideEncryption", "SSEKMSKeyId"))
+        if (src_bucket, src_key) == (bucket, key) and directive == "COPY" and not changes:
+            raise ServiceError(
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an object to itself without changing the "
+                "object's metadata, storage class, website redirect location or encryption attributes.", 400)
+        if directive == "REPLACE":
+            stored = {m: _header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
+            stored.setdefault("ContentType", "binary/octet-stream")
+            metadata = request.get("Metadata") or {}
+        else:
+            stored, metadata = json.loads(src["headers"]), json.loads(src["metadata"])
+        if tag_directive == "REPLACE":
+            tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
+        else:
+            tags = json.loads(src["tags"])
+        with self.env.blobs.open(src["blob_id"]) as f, self.env.blobs.new_writer() as writer:
+            while chunk := f.read(1024 * 1024):
+                writer.write(chunk)
+            blob_id = writer.commit()
+        try:
+            old = self._write_object(bucket, raw_key, blob_id, src["size"], src["etag"], stored, metadata,
+                                     request.get("StorageClass") or src["storage_class"], json.loads(src["checksums"]),
+                                     tags)
+        except BaseException:
+            self.env.blobs.delete(blob_id)
+            raise
+        if old:
+            self.env.blobs.delete(old)
+        row = self._object(bucket, key)
+        return {"CopyObjectResult": {"ETag": row["etag"], "LastModified": _iso(row["last_modified"])}}
+
+    # --- tagging ---------------------------------------------------------------------
+
+    def get_object_tagging(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._object(request["Bucket"], request["Key"])
+        return {"TagSet": [{"Key": k, "Value": v} for k, v in json.loads(row["tags"]).items()]}
+
+    def put_object_tagging(self, ctx: RequestContext, request: dict) -> dict:
+        self._object(request["Bucket"], request["Key"])
+        tag_set = (request.get("Tagging") or {}).get("TagSet") or []
+        tags = {t["Key"]: t["Value"] for t in tag_set}
+        if len(tags) != len(tag_set):
+            raise ServiceError("InvalidTag", "Cannot provide multiple Tags with the same key", 400)
+        check_tags(tags)
+        self.env.db.execute("UPDATE s3_objects SET tags = ? WHERE bucket = ? AND key = ?",
+                            (json.dumps(tags), request["Bucket"], key_bytes(request["Key"])))
+        return {}
+
+    def delete_object_tagging(self, ctx: RequestContext, request: dict) -> dict:
+        self._object(request["Bucket"], request["Key"])
+        self.env.db.execute("UPDATE s3_objects SET tags = '{}' WHERE bucket = ? AND key = ?",
+                            (request["Bucket"], key_bytes(request["Key"])))
+        return {}
+
+    # --- listing ---------------------------------------------------------------------
+
+    def _list(self, ctx: RequestContext, request: dict, after: bytes | None):
+        bucket = request["Bucket"]
+        row = self._bucket(bucket)
+        max_keys = request.get("MaxKeys", 1000)
+        if max_keys < 0:
+            raise ServiceError("InvalidArgument", "Argument maxKeys must be an integer between 0 and 2147483647", 400)
+        encoding = request.get("EncodingType")
+        if encoding is not None and encoding != "url":
+            raise ServiceError("InvalidArgument", "Invalid Encoding Method specified in Request", 400)
+        prefix = (request.get("Prefix") or "").encode("utf-8")
+        delimiter = (request.get("Delimiter") or "").encode("utf-8")
+        page = listing.walk(self.env.db, bucket, prefix, delimiter, after, min(max_keys, 1000))
+        enc = (lambda s: quote(s, safe="/")) if encoding == "url" else (lambda s: s)
+        contents, prefixes = [], []
+        for kind, value in page.entries:
+            if kind == "prefix":
+                prefixes.append({"Prefix": enc(value.decode("utf-8"))})
+                continue
+            item = {
+                "Key": enc(bytes(value["key"]).decode("utf-8")),
+                "LastModified": _iso(value["last_modified"]),
+                "ETag": value["etag"],
+                "Size": value["size"],
+                "StorageClass": value["storage_class"],
+            }
+            if json.loads(value["checksums"]):
+                item["ChecksumAlgorithm"] = [k[8:] for k in json.loads(value["checksums"])]
+                item["ChecksumType"] = "FULL_OBJECT"
+            contents.append(item)
+        out: dict = {"Name": bucket, "Prefix": enc(request.get("Prefix") or ""), "MaxKeys": max_keys,
+                     "IsTruncated": page.truncated}
+        if contents:
+            out["Contents"] = contents
+        if prefixes:
+            out["CommonPrefixes"] = prefixes
+        if delimiter:
+            out["Delimiter"] = enc(request["Delimiter"])
+        if encoding:
+            out["EncodingType"] = encoding
+        return out, page, contents, row, enc
+
+    def list_objects_v2(self, ctx: RequestContext, request: dict) -> dict:
+        after = None
+        token = request.get("ContinuationToken")
+        if token is not None:
+            try:
+                after = base64.urlsafe_b64decode(token.encode("ascii"))
+            except ValueError:
+                raise ServiceError("InvalidArgument", "The continuation token provided is incorrect", 400) from None
+        elif request.get("StartAfter"):
+            after = request["StartAfter"].encode("utf-8")
+        out, page, contents, row, enc = self._list(ctx, request, after)
+        out["KeyCount"] = len(page.entries)
+        if token is not None:
+            out["ContinuationToken"] = token
+        if request.get("StartAfter"):
+            out["StartAfter"] = enc(request["StartAfter"])
+        if page.truncated and page.last is not None:
+            out["NextContinuationToken"] = base64.urlsafe_b64encode(page.last).decode("ascii")
+        if request.get("FetchOwner"):
+            for item in contents:
+                item["Owner"] = {"ID": canonical_id(row["account_id"])}
+        return out
+
+    def list_objects(self, ctx: RequestContext, request: dict) -> dict:
+        marker = request.get("Marker") or ""
+        out, page, contents, row, enc = self._list(ctx, request, marker.encode("utf-8") if marker else None)
+        out["Marker"] = enc(marker)
+        if page.truncated and request.get("Delimiter") and page.last is not None:
+            out["NextMarker"] = enc(page.last.decode("utf-8"))
+        for item in contents:
+            item["Owner"] = {"ID": canonical_id(row["account_id"])}
+        return out
+
+    # --- access ----------------------------------------------------------------------
+
+    def put_bucket_policy(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        text = request["Policy"]
+        raw = policy.validate(text, row["name"])
+        if self._pab(row).get("BlockPublicPolicy") and policy.is_public(raw):
+            raise ServiceError(
+                "AccessDenied",
+                f"User: {ctx.principal.arn} is not authorized to perform: s3:PutBucketPolicy on resource: "
+                f'"arn:aws:s3:::{row["name"]}" because public policies are blocked by the BlockPublicPolicy '
+                "block public access setting.", 403)
+        self.env.db.execute("UPDATE s3_buckets SET policy = ? WHERE name = ?", (text, row["name"]))
+        return {}
+
+    def get_bucket_policy(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        if not row["policy"]:
+            raise _no_policy(row["name"])
+        return {"Policy": row["policy"]}
+
+    def delete_bucket_policy(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        self.env.db.execute("UPDATE s3_buckets SET policy = NULL WHERE name = ?", (row["name"],))
+        return {}
+
+    def get_bucket_policy_status(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        if not row["policy"]:
+            raise _no_policy(row["name"])
+        return {"PolicyStatus": {"IsPublic": policy.is_public(json.loads(row["policy"]))}}
+
+    def put_public_access_block(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        config = request.get("PublicAccessBlockConfiguration") or {}
+        settings = {f: bool(config.get(f, False)) for f in PAB_FIELDS}
+        self.env.db.execute("UPDATE s3_buckets SET public_access_block = ? WHERE name = ?",
+                            (json.dumps(settings), row["name"]))
+        return {}
+
+    def get_public_access_block(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        if not row["public_access_block"]:
+            raise ServiceError("NoSuchPublicAccessBlockConfiguration",
+                               "The public access block configuration was not found", 404,
+                               fields={"BucketName": row["name"]})
+        return {"PublicAccessBlockConfiguration": self._pab(row)}
+
+    def delete_public_access_block(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        self.env.db.execute("UPDATE s3_buckets SET public_access_block = NULL WHERE name = ?", (row["name"],))
+        return {}
+
+    def get_bucket_ownership_controls(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        if not row["ownership"]:
+            raise ServiceError("OwnershipControlsNotFoundError", "The bucket ownership controls were not found", 404,
+                               fields={"BucketName": row["name"]})
+        return {"OwnershipControls": {"Rules": [{"ObjectOwnership": row["ownership"]}]}}
+
+    def put_bucket_ownership_controls(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        rules = (request.get("OwnershipControls") or {}).get("Rules") or []
+        if len(rules) != 1 or rules[0].get("ObjectOwnership") not in OWNERSHIP:
+            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
+                               "our published schema", 400)
+        self.env.db.execute("UPDATE s3_buckets SET ownership = ? WHERE name = ?",
+                            (rules[0]["ObjectOwnership"], row["name"]))
+        return {}
+
+    def delete_bucket_ownership_controls(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        self.env.db.execute("UPDATE s3_buckets SET ownership = NULL WHERE name = ?", (row["name"],))
+        return {}
+
+    def _owner_grants(self, account_id: str) -> dict:
+        owner = {"ID": canonical_id(account_id)}
+        return {"Owner": owner, "Grants": [{"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]}
+
+    def get_bucket_acl(self, ctx: RequestContext, request: dict) -> dict:
+        return self._owner_grants(self._bucket(request["Bucket"])["account_id"])
+
+    def get_object_acl(self, ctx: RequestContext, request: dict) -> dict:
+        self._object(request["Bucket"], request["Key"])
+        return self._owner_grants(self._bucket(request["Bucket"])["account_id"])
+
+    def put_bucket_acl(self, ctx: RequestContext, request: dict) -> dict:
+        return self._put_acl(self._bucket(request["Bucket"]), request)
+
+    def put_object_acl(self, ctx: RequestContext, request: dict) -> dict:
+        self._object(request["Bucket"], request["Key"])
+        return self._put_acl(self._bucket(request["Bucket"]), request)
+
+    def _put_acl(self, row, request: dict) -> dict:
+        if row["ownership"] in (None, "BucketOwnerEnforced") and request.get("ACL") != "bucket-owner-full-control":
+            raise _acl_not_supported()
+        if row["ownership"] != "BucketOwnerEnforced":
+            raise ServiceError("NotImplemented", "ACLs other than the owner's are not implemented by gureum yet.", 501)
+        return {}
+
+
+def _acl_not_supported() -> ServiceError:
+    return ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
+
+
+def _no_policy(bucket: str) -> ServiceError:
+    return ServiceError("NoSuchBucketPolicy", "The bucket policy does not exist", 404, fields={"BucketName": bucket})
+
+
+def _split_copy_source(source: str) -> tuple[str, str]:
+    source = source.split("?versionId=", 1)[0]
+    path = unquote(source).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise ServiceError("InvalidArgument", "Invalid copy source object key", 400)
+    return bucket, key
+
+
+def _check_response_overrides(ctx: RequestContext, request: dict) -> None:
+    if ctx.principal.kind == "anonymous" and any(k.startswith("Response") for k in request):
+        raise ServiceError("InvalidRequest", "Request specific response headers cannot be used for anonymous "
+                           "GET requests.", 400)
+
+
+def _header_value(value):
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return value
+
+
+def _parse_header_value(member: str, value):
+    if member == "Expires" and isinstance(value, (int, float)):
+        return _iso(value)
+    return value
+
+
+async def _once(data: bytes):
+    yield data
+

@@ -1,0 +1,33 @@
+"""S3's tables: buckets (global names, owned by an account) and objects (keys as UTF-8 BLOBs).
+
+Keys are stored as BLOBs of their UTF-8 bytes so SQLite's ORDER BY is S3's binary key order.
+"""
+
+MIGRATIONS = [
+    """
+    CREATE TABLE s3_buckets (
+        name TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        created REAL NOT NULL,
+        policy TEXT,
+        public_access_block TEXT,
+        ownership TEXT
+    );
+    CREATE INDEX s3_buckets_account ON s3_buckets (account_id, name);
+    CREATE TABLE s3_objects (
+        bucket TEXT NOT NULL REFERENCES s3_buckets (name),
+        key BLOB NOT NULL,
+        blob_id TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        last_modified INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        storage_class TEXT NOT NULL,
+        checksums TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        PRIMARY KEY (bucket, key)
+    ) WITHOUT ROWID;
+    """
+]
