@@ -1,0 +1,1 @@
+"""Amazon DynamoDB: tables, items, expressions, queries, batches and transactions."""

@@ -1,0 +1,1 @@
+"""DynamoDB expressions: a lark grammar, the parse into small nodes, and their evaluation."""
