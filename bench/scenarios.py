@@ -33,9 +33,8 @@ def sts_get_caller_identity(endpoint: str, seconds: float, concurrency: int) -> 
     return drive(endpoint, "sts", lambda client, _: client.get_caller_identity(), seconds, concurrency)
 
 
-# Scenarios below run with `--scenario NAME` or `--scenario all`; not by default until every
-# server under test implements them.
-DEFAULT = ["sts-get-caller-identity"]
+# The default run; the IAM authorization scenarios run with `--scenario NAME` or `all`.
+DEFAULT = ["sts-get-caller-identity", "s3-put-object", "s3-get-object", "dynamodb-put-item", "dynamodb-get-item"]
 BODY = b"x" * 1024
 
 
