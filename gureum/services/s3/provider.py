@@ -15,6 +15,7 @@ from gureum.context import Principal, RequestContext
 from gureum.protocol.errors import ServiceError
 from gureum.services.base import BaseProvider
 from gureum.services.s3 import listing, policy
+from gureum.services.s3.multipart import MultipartOperations
 from gureum.services.s3.names import check_bucket_name, key_bytes
 from gureum.services.s3.objects import (
     CHECKSUM_MEMBERS,
@@ -59,7 +60,7 @@ def _iso(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, timezone.utc)
 
 
-class Provider(BaseProvider):
+class Provider(MultipartOperations, BaseProvider):
     service_name = "s3"
     MIGRATIONS = MIGRATIONS
 
@@ -190,7 +191,16 @@ class Provider(BaseProvider):
             if self.env.db.query_one("SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1", (name,)):
                 raise ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409,
                                    fields={"BucketName": name})
+            # Incomplete multipart uploads do not keep a bucket alive; their parts go with it.
+            part_blobs = [r["blob_id"] for r in self.env.db.query(
+                "SELECT p.blob_id FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id"
+                " WHERE u.bucket = ?", (name,))]
+            self.env.db.execute(
+                "DELETE FROM s3_parts WHERE upload_id IN (SELECT upload_id FROM s3_uploads WHERE bucket = ?)", (name,))
+            self.env.db.execute("DELETE FROM s3_uploads WHERE bucket = ?", (name,))
             self.env.db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
+        for blob_id in part_blobs:
+            self.env.blobs.delete(blob_id)
         return {}
 
     # --- objects ---------------------------------------------------------------------

@@ -31,3 +31,35 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     """
 ]
+
+# Multipart uploads in progress and their parts (each part one blob until completion).
+MIGRATIONS.append(
+    """
+    CREATE TABLE s3_uploads (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        upload_id TEXT NOT NULL UNIQUE,
+        bucket TEXT NOT NULL,
+        key BLOB NOT NULL,
+        initiated REAL NOT NULL,
+        initiator TEXT NOT NULL,
+        headers TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        storage_class TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        checksum_algorithm TEXT,
+        checksum_type TEXT
+    );
+    CREATE INDEX s3_uploads_bucket_key ON s3_uploads (bucket, key, seq);
+    CREATE TABLE s3_parts (
+        upload_id TEXT NOT NULL,
+        part_number INTEGER NOT NULL,
+        blob_id TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        md5 BLOB NOT NULL,
+        last_modified INTEGER NOT NULL,
+        checksums TEXT NOT NULL,
+        PRIMARY KEY (upload_id, part_number)
+    ) WITHOUT ROWID;
+    """
+)
