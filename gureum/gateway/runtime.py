@@ -36,6 +36,7 @@ class Runtime:
         self.blobs.clear_temporaries()
         self.events = EventBus()
         self.credentials = CredentialStore(self.db)
+        self.credentials.purge_expired()  # expired sessions are refused anyway; drop them
         self.accounts = AccountStore(self.db, self.credentials)
         self.accounts.ensure_default(
             settings.default_account_id, settings.root_access_key_id, settings.root_secret_access_key

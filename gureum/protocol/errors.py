@@ -46,13 +46,6 @@ class NotImplementedOperation(ServiceError):
         )
 
 
-class SerializationError(ServiceError):
-    """The request could not be parsed against the operation's input shape."""
-
-    def __init__(self, message: str, code: str = "SerializationException", status: int = 400):
-        super().__init__(code, message, status)
-
-
 class InternalFailure(ServiceError):
     def __init__(self, message: str = "We encountered an internal error. Please try again."):
         super().__init__("InternalFailure", message, 500, sender_fault=False)

@@ -99,15 +99,6 @@ class Database:
         with self._lock:
             return self._conn.execute(sql, params).fetchone()
 
-    def backup_to(self, path: Path | str) -> None:
-        """A consistent copy of the whole database (SQLite's online backup API)."""
-        with self._lock:
-            target = sqlite3.connect(str(path))
-            try:
-                self._conn.backup(target)
-            finally:
-                target.close()
-
 
 def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
