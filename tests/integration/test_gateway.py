@@ -73,7 +73,7 @@ def test_wrong_secret(make_client, service, call, code, status):
     "service,call",
     [
         ("dynamodb", lambda c: c.list_backups()),
-        ("s3", lambda c: c.get_bucket_versioning(Bucket="any-bucket")),
+        ("s3", lambda c: c.get_bucket_website(Bucket="any-bucket")),
         ("ec2", lambda c: c.describe_vpcs()),
         ("lambda", lambda c: c.list_functions()),
         ("route53", lambda c: c.list_hosted_zones()),

@@ -175,8 +175,8 @@ class MultipartOperations:
 
         number = _check_part_number(request.get("PartNumber"))
         upload_id = request["UploadId"]
-        src_bucket, src_key = _split_copy_source(request["CopySource"])
-        src = self._object(src_bucket, src_key)
+        src_bucket, src_key, src_version = _split_copy_source(request["CopySource"])
+        src = self._object(src_bucket, src_key, src_version, copy_source=True)
         check_conditions(request, src["etag"], src["last_modified"], prefix="CopySource")
         self._upload(request["Bucket"], request["Key"], upload_id)
         first, last = 0, src["size"] - 1
@@ -204,7 +204,10 @@ class MultipartOperations:
             blob_id = writer.commit()
         etag = f'"{md5.hexdigest()}"'
         self._store_part(upload_id, number, blob_id, writer.size, etag, md5.digest(), {})
-        return {"CopyPartResult": {"ETag": etag, "LastModified": _iso(int(clock.now().timestamp()))}}
+        out: dict = {"CopyPartResult": {"ETag": etag, "LastModified": _iso(int(clock.now().timestamp()))}}
+        if src["version_id"] != "null":
+            out["CopySourceVersionId"] = src["version_id"]
+        return out
 
     # --- complete ------------------------------------------------------------------------
 
@@ -273,20 +276,22 @@ class MultipartOperations:
             with db.transaction():
                 if db.query_one("SELECT 1 FROM s3_uploads WHERE upload_id = ?", (upload_id,)) is None:
                     raise no_such_upload(upload_id)
-                old = self._write_object(bucket, bytes(upload["key"]), blob_id, writer.size, etag,
-                                         json.loads(upload["headers"]), json.loads(upload["metadata"]),
-                                         upload["storage_class"], found, json.loads(upload["tags"]),
-                                         if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"))
+                replaced, version_id = self._write_object(
+                    bucket, bytes(upload["key"]), blob_id, writer.size, etag, json.loads(upload["headers"]),
+                    json.loads(upload["metadata"]), upload["storage_class"], found, json.loads(upload["tags"]),
+                    if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"))
                 parts = db.query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", (upload_id,))
                 db.execute("DELETE FROM s3_parts WHERE upload_id = ?", (upload_id,))
                 db.execute("DELETE FROM s3_uploads WHERE upload_id = ?", (upload_id,))
         except BaseException:
             self.env.blobs.delete(blob_id)
             raise
-        for blob in [old] + [p["blob_id"] for p in parts]:
-            if blob:
-                self.env.blobs.delete(blob)
-        return {"Location": f"/{bucket}/{quote(key)}", "Bucket": bucket, "Key": key, "ETag": etag, **out_sums}
+        for blob in replaced + [p["blob_id"] for p in parts]:
+            self.env.blobs.delete(blob)
+        out = {"Location": f"/{bucket}/{quote(key)}", "Bucket": bucket, "Key": key, "ETag": etag, **out_sums}
+        if version_id != "null":
+            out["VersionId"] = version_id
+        return out
 
     # --- listings ------------------------------------------------------------------------
 

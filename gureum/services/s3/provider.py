@@ -14,7 +14,7 @@ from gureum.auth import checksums
 from gureum.context import Principal, RequestContext
 from gureum.protocol.errors import ServiceError
 from gureum.services.base import BaseProvider
-from gureum.services.s3 import listing, policy
+from gureum.services.s3 import listing, policy, versions
 from gureum.services.s3.multipart import MultipartOperations
 from gureum.services.s3.names import check_bucket_name, key_bytes
 from gureum.services.s3.objects import (
@@ -188,7 +188,8 @@ class Provider(MultipartOperations, BaseProvider):
         name = request["Bucket"]
         with self.env.db.transaction():
             self._bucket(name)
-            if self.env.db.query_one("SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1", (name,)):
+            if self.env.db.query_one("SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1", (name,)) or \
+                    self.env.db.query_one("SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1", (name,)):
                 raise ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409,
                                    fields={"BucketName": name})
             # Incomplete multipart uploads do not keep a bucket alive; their parts go with it.
@@ -250,31 +251,35 @@ class Provider(MultipartOperations, BaseProvider):
         stored.setdefault("ContentType", "binary/octet-stream")
         storage_class = request.get("StorageClass") or "STANDARD"
         try:
-            old = self._write_object(bucket, raw_key, blob_id, writer.size, etag, stored,
-                                     request.get("Metadata") or {}, storage_class, found, tags,
-                                     if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"))
+            replaced, version_id = self._write_object(
+                bucket, raw_key, blob_id, writer.size, etag, stored, request.get("Metadata") or {}, storage_class,
+                found, tags, if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"))
         except BaseException:
             self.env.blobs.delete(blob_id)
             raise
-        if old:
+        for old in replaced:
             self.env.blobs.delete(old)
         out: dict = {"ETag": etag, **found}
+        if version_id != versions.NULL:
+            out["VersionId"] = version_id
         if found:
             out["ChecksumType"] = "FULL_OBJECT"
         return out
 
     def _write_object(self, bucket: str, raw_key: bytes, blob_id: str, size: int, etag: str, stored: dict,
                       metadata: dict, storage_class: str, found: dict, tags: dict,
-                      if_match: str | None = None, if_none_match: str | None = None) -> str | None:
-        """Insert or replace the row (the blob is already committed); returns the replaced blob.
+                      if_match: str | None = None, if_none_match: str | None = None) -> tuple[list[str], str]:
+        """Write the key's new current version (the blob is already committed).
 
+        Returns the blobs it replaced (to delete after commit) and the new version's id.
         Conditional writes (If-Match, If-None-Match: *) are decided here, in the transaction
         that writes, so two racing uploads cannot both pass.
         """
         db = self.env.db
         with db.transaction():
-            self._bucket(bucket)  # it may have been deleted while the body streamed
-            old = db.query_one("SELECT blob_id, etag FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, raw_key))
+            status = self._bucket(bucket)["versioning"]  # it may have been deleted while the body streamed
+            old = db.query_one("SELECT blob_id, etag, version_id FROM s3_latest WHERE bucket = ? AND key = ?",
+                               (bucket, raw_key))
             if if_none_match is not None and if_none_match.strip() == "*" and old is not None:
                 raise precondition_failed("If-None-Match")
             if if_match is not None:
@@ -282,19 +287,52 @@ class Provider(MultipartOperations, BaseProvider):
                     raise no_such_key(raw_key.decode("utf-8", "surrogatepass"))
                 if if_match.strip() != "*" and if_match.strip().strip('"') != old["etag"].strip('"'):
                     raise precondition_failed("If-Match")
+            replaced: list[str] = []
+            version_id = versions.new_version_id() if status == "Enabled" else versions.NULL
+            if old is not None:
+                if status is None or (status == "Suspended" and old["version_id"] == versions.NULL):
+                    replaced.append(old["blob_id"])
+                    versions.remove_current(db, bucket, raw_key)
+                else:
+                    versions.demote_current(db, bucket, raw_key)
+            if status == "Suspended":
+                replaced += versions.drop_null(db, bucket, raw_key)
+            seq = versions.next_seq(db, bucket, raw_key)
             db.execute(
-                "INSERT OR REPLACE INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, headers,"
+                "INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, headers,"
                 " metadata, storage_class, checksums, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (bucket, raw_key, blob_id, size, etag, int(clock.now().timestamp()), json.dumps(stored),
                  json.dumps(metadata), storage_class, json.dumps(found), json.dumps(tags)),
             )
-        return old["blob_id"] if old else None
+            versions.set_current(db, bucket, raw_key, version_id, seq)
+        return replaced, version_id
 
-    def _object(self, bucket: str, key: str):
+    def _object(self, bucket: str, key: str, version_id: str | None = None, copy_source: bool = False):
+        """The key's current version, or the given version; markers answer as S3 does."""
         self._bucket(bucket)
-        row = self.env.db.query_one("SELECT * FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, key_bytes(key)))
+        raw = key_bytes(key)
+        db = self.env.db
+        if version_id is not None:
+            versions.check_version_id(version_id)
+            row = versions.find(db, bucket, raw, version_id)
+            if row is None:
+                raise versions.no_such_version(key, version_id)
+            if row["delete_marker"]:
+                if copy_source:
+                    raise ServiceError("InvalidRequest", "The source of a copy request may not specifically "
+                                       "refer to a delete marker by version id.", 400)
+                raise ServiceError("MethodNotAllowed", "The specified method is not allowed against this resource.",
+                                   405, fields={"Method": "GET", "ResourceType": "DeleteMarker"},
+                                   headers={"x-amz-delete-marker": "true", "x-amz-version-id": version_id,
+                                            "Last-Modified": _http_date_text(row["last_modified"])})
+            return row
+        row = db.query_one("SELECT * FROM s3_latest WHERE bucket = ? AND key = ?", (bucket, raw))
         if row is None:
-            raise no_such_key(key)
+            error = no_such_key(key)
+            marker = versions.latest_marker(db, bucket, raw)
+            if marker is not None:
+                error.headers.update({"x-amz-delete-marker": "true", "x-amz-version-id": marker["version_id"]})
+            raise error
         return row
 
     def _describe(self, row, request: dict, ranged: bool = False) -> dict:
@@ -305,6 +343,8 @@ class Provider(MultipartOperations, BaseProvider):
             "AcceptRanges": "bytes",
             "Metadata": json.loads(row["metadata"]),
         }
+        if row["version_id"] != versions.NULL or request.get("VersionId"):
+            out["VersionId"] = row["version_id"]
         for member, value in json.loads(row["headers"]).items():
             out[member] = _parse_header_value(member, value)
         if row["storage_class"] != "STANDARD":
@@ -325,7 +365,7 @@ class Provider(MultipartOperations, BaseProvider):
         return out
 
     def head_object(self, ctx: RequestContext, request: dict) -> dict:
-        row = self._object(request["Bucket"], request["Key"])
+        row = self._object(request["Bucket"], request["Key"], request.get("VersionId"))
         check_conditions(request, row["etag"], row["last_modified"])
         span = parse_range(request.get("Range"), row["size"])
         out = self._describe(row, request, span is not None)
@@ -336,7 +376,7 @@ class Provider(MultipartOperations, BaseProvider):
 
     def get_object(self, ctx: RequestContext, request: dict) -> dict:
         _check_response_overrides(ctx, request)
-        row = self._object(request["Bucket"], request["Key"])
+        row = self._object(request["Bucket"], request["Key"], request.get("VersionId"))
         check_conditions(request, row["etag"], row["last_modified"])
         size = row["size"]
         span = parse_range(request.get("Range"), size)
@@ -354,18 +394,54 @@ class Provider(MultipartOperations, BaseProvider):
     def delete_object(self, ctx: RequestContext, request: dict) -> dict:
         bucket = request["Bucket"]
         self._bucket(bucket)
-        self._delete_key(bucket, key_bytes(request["Key"]))
-        return {}
+        return self._delete_key(bucket, key_bytes(request["Key"]), request.get("VersionId"))
 
-    def _delete_key(self, bucket: str, raw_key: bytes) -> bool:
+    def _delete_key(self, bucket: str, raw_key: bytes, version_id: str | None = None) -> dict:
+        """Delete a key (a marker when versioned) or one version of it; answers DeleteObject's members."""
         db = self.env.db
+        if version_id is not None:
+            versions.check_version_id(version_id)
+        out: dict = {}
+        blobs: list[str] = []
         with db.transaction():
-            old = db.query_one("SELECT blob_id FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, raw_key))
-            if old:
-                db.execute("DELETE FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, raw_key))
-        if old:
-            self.env.blobs.delete(old["blob_id"])
-        return old is not None
+            status = self._bucket(bucket)["versioning"]
+            if version_id is not None:
+                row = versions.find(db, bucket, raw_key, version_id)
+                if row is not None:
+                    if db.query_one("SELECT 1 FROM s3_latest WHERE bucket = ? AND key = ? AND version_id = ?",
+                                    (bucket, raw_key, version_id)):
+                        versions.remove_current(db, bucket, raw_key)
+                    else:
+                        db.execute("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                                   (bucket, raw_key, version_id))
+                    if row["blob_id"]:
+                        blobs.append(row["blob_id"])
+                    versions.promote_newest(db, bucket, raw_key)
+                    if row["delete_marker"]:
+                        out["DeleteMarker"] = True
+                out["VersionId"] = version_id
+            elif status is None:
+                old = db.query_one("SELECT blob_id FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, raw_key))
+                if old:
+                    versions.remove_current(db, bucket, raw_key)
+                    blobs.append(old["blob_id"])
+            else:
+                old = db.query_one("SELECT blob_id, version_id FROM s3_latest WHERE bucket = ? AND key = ?",
+                                   (bucket, raw_key))
+                if old is not None:
+                    if status == "Suspended" and old["version_id"] == versions.NULL:
+                        versions.remove_current(db, bucket, raw_key)
+                        blobs.append(old["blob_id"])
+                    else:
+                        versions.demote_current(db, bucket, raw_key)
+                marker_id = versions.new_version_id() if status == "Enabled" else versions.NULL
+                if status == "Suspended":
+                    blobs += versions.drop_null(db, bucket, raw_key)
+                versions.add_marker(db, bucket, raw_key, marker_id, int(clock.now().timestamp()))
+                out.update({"DeleteMarker": True, "VersionId": marker_id})
+        for blob_id in blobs:
+            self.env.blobs.delete(blob_id)
+        return out
 
     def delete_objects(self, ctx: RequestContext, request: dict) -> dict:
         bucket = request["Bucket"]
@@ -383,8 +459,21 @@ class Provider(MultipartOperations, BaseProvider):
             except ServiceError as e:
                 errors.append({"Key": key, "Code": e.code, "Message": e.message})
                 continue
-            self._delete_key(bucket, raw)
-            deleted.append({"Key": key})
+            try:
+                result = self._delete_key(bucket, raw, item.get("VersionId"))
+            except ServiceError as e:
+                errors.append({"Key": key, "VersionId": item["VersionId"], "Code": e.code, "Message": e.message}
+                              if item.get("VersionId") else {"Key": key, "Code": e.code, "Message": e.message})
+                continue
+            entry = {"Key": key}
+            if item.get("VersionId"):
+                entry["VersionId"] = item["VersionId"]
+                if result.get("DeleteMarker"):
+                    entry["DeleteMarker"] = True
+                    entry["DeleteMarkerVersionId"] = item["VersionId"]
+            elif result.get("DeleteMarker"):
+                entry.update({"DeleteMarker": True, "DeleteMarkerVersionId": result["VersionId"]})
+            deleted.append(entry)
         out: dict = {}
         if not spec.get("Quiet") and deleted:
             out["Deleted"] = deleted
@@ -394,8 +483,8 @@ class Provider(MultipartOperations, BaseProvider):
 
     def copy_object(self, ctx: RequestContext, request: dict) -> dict:
         source = request["CopySource"]
-        src_bucket, src_key = _split_copy_source(source)
-        src = self._object(src_bucket, src_key)
+        src_bucket, src_key, src_version = _split_copy_source(source)
+        src = self._object(src_bucket, src_key, src_version, copy_source=True)
         check_conditions(request, src["etag"], src["last_modified"], prefix="CopySource")
         bucket, key = request["Bucket"], request["Key"]
         raw_key = key_bytes(key)
@@ -426,16 +515,139 @@ class Provider(MultipartOperations, BaseProvider):
                 writer.write(chunk)
             blob_id = writer.commit()
         try:
-            old = self._write_object(bucket, raw_key, blob_id, src["size"], src["etag"], stored, metadata,
-                                     request.get("StorageClass") or src["storage_class"], json.loads(src["checksums"]),
-                                     tags)
+            replaced, version_id = self._write_object(
+                bucket, raw_key, blob_id, src["size"], src["etag"], stored, metadata,
+                request.get("StorageClass") or src["storage_class"], json.loads(src["checksums"]), tags)
         except BaseException:
             self.env.blobs.delete(blob_id)
             raise
-        if old:
+        for old in replaced:
             self.env.blobs.delete(old)
         row = self._object(bucket, key)
-        return {"CopyObjectResult": {"ETag": row["etag"], "LastModified": _iso(row["last_modified"])}}
+        out: dict = {"CopyObjectResult": {"ETag": row["etag"], "LastModified": _iso(row["last_modified"])}}
+        if src_version is not None:
+            out["CopySourceVersionId"] = src_version
+        elif src["version_id"] != versions.NULL:
+            out["CopySourceVersionId"] = src["version_id"]
+        if version_id != versions.NULL:
+            out["VersionId"] = version_id
+        return out
+
+    # --- versioning ------------------------------------------------------------------
+
+    def put_bucket_versioning(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        config = request.get("VersioningConfiguration") or {}
+        status, mfa_delete = config.get("Status"), config.get("MFADelete")
+        if status not in (None, "Enabled", "Suspended") or mfa_delete not in (None, "Enabled", "Disabled"):
+            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
+                               "our published schema", 400)
+        if (mfa_delete == "Enabled" or row["mfa_delete"] == "Enabled") and not request.get("MFA"):
+            # Turning MFA delete on (or changing state once it is on) needs an MFA device's code.
+            raise ServiceError("AccessDenied", "Mfa Authentication must be used for this request", 403)
+        if mfa_delete == "Enabled":
+            raise ServiceError("NotImplemented", "MFA delete is not implemented by gureum yet.", 501)
+        self.env.db.execute(
+            "UPDATE s3_buckets SET versioning = coalesce(?, versioning), mfa_delete = coalesce(?, mfa_delete)"
+            " WHERE name = ?", (status, mfa_delete, row["name"]))
+        return {}
+
+    def get_bucket_versioning(self, ctx: RequestContext, request: dict) -> dict:
+        row = self._bucket(request["Bucket"])
+        out: dict = {}
+        if row["versioning"]:
+            out["Status"] = row["versioning"]
+        if row["mfa_delete"]:
+            out["MFADelete"] = row["mfa_delete"]
+        return out
+
+    def list_object_versions(self, ctx: RequestContext, request: dict) -> dict:
+        bucket = request["Bucket"]
+        owner = {"ID": canonical_id(self._bucket(bucket)["account_id"])}
+        max_keys = request.get("MaxKeys", 1000)
+        if max_keys < 0:
+            raise ServiceError("InvalidArgument", "Argument maxKeys must be an integer between 0 and 2147483647", 400)
+        encoding = request.get("EncodingType")
+        if encoding is not None and encoding != "url":
+            raise ServiceError("InvalidArgument", "Invalid Encoding Method specified in Request", 400)
+        enc = (lambda s: quote(s, safe="/")) if encoding == "url" else (lambda s: s)
+        prefix = (request.get("Prefix") or "").encode("utf-8")
+        delimiter = (request.get("Delimiter") or "").encode("utf-8")
+        key_marker = (request.get("KeyMarker") or "").encode("utf-8")
+        version_marker = request.get("VersionIdMarker")
+        if version_marker and not key_marker:
+            raise ServiceError("InvalidArgument", "A version-id marker cannot be specified without a key marker.", 400,
+                               fields={"ArgumentName": "version-id-marker", "ArgumentValue": version_marker})
+        limit = min(max_keys, 1000)
+        out: dict = {"Name": bucket, "Prefix": enc(request.get("Prefix") or ""), "KeyMarker": enc(
+            request.get("KeyMarker") or ""), "VersionIdMarker": version_marker or "", "MaxKeys": max_keys,
+            "IsTruncated": False}
+        if delimiter:
+            out["Delimiter"] = enc(request["Delimiter"])
+        if encoding:
+            out["EncodingType"] = encoding
+        entries: list[tuple] = []  # ("v", row, is_latest) or ("p", prefix)
+        seen_prefixes: set[bytes] = set()
+        previous_key, skipping = None, bool(version_marker)
+        for row in versions.listing(self.env.db, bucket, prefix):
+            key = bytes(row["key"])
+            is_latest = key != previous_key
+            previous_key = key
+            if key_marker:
+                if key < key_marker:
+                    continue
+                if key == key_marker:
+                    if not version_marker:
+                        continue
+                    if skipping:  # versions of the marker's key up to and including the marker
+                        skipping = row["version_id"] != version_marker
+                        continue
+            if delimiter:
+                at = key.find(delimiter, len(prefix))
+                if at >= 0:
+                    common = key[: at + len(delimiter)]
+                    if common in seen_prefixes or (key_marker and common <= key_marker):
+                        continue
+                    seen_prefixes.add(common)
+                    if len(entries) >= limit:
+                        out["IsTruncated"] = True
+                        break
+                    entries.append(("p", common))
+                    continue
+            if len(entries) >= limit:
+                out["IsTruncated"] = True
+                break
+            entries.append(("v", row, is_latest))
+        if out["IsTruncated"] and entries:
+            last = entries[-1]
+            if last[0] == "p":
+                out["NextKeyMarker"] = enc(last[1].decode("utf-8"))
+            else:
+                out["NextKeyMarker"] = enc(bytes(last[1]["key"]).decode("utf-8"))
+                out["NextVersionIdMarker"] = last[1]["version_id"]
+        found, markers, prefixes = [], [], []
+        for entry in entries:
+            if entry[0] == "p":
+                prefixes.append({"Prefix": enc(entry[1].decode("utf-8"))})
+                continue
+            row, is_latest = entry[1], entry[2]
+            item = {"Key": enc(bytes(row["key"]).decode("utf-8")), "VersionId": row["version_id"],
+                    "IsLatest": is_latest, "LastModified": _iso(row["last_modified"]), "Owner": owner}
+            if row["delete_marker"]:
+                markers.append(item)
+                continue
+            item.update({"ETag": row["etag"], "Size": row["size"], "StorageClass": row["storage_class"]})
+            if json.loads(row["checksums"]):
+                item["ChecksumAlgorithm"] = [k[8:] for k in json.loads(row["checksums"])]
+                item["ChecksumType"] = "FULL_OBJECT"
+            found.append(item)
+        if found:
+            out["Versions"] = found
+        if markers:
+            out["DeleteMarkers"] = markers
+        if prefixes:
+            out["CommonPrefixes"] = prefixes
+        return out
 
     # --- tagging ---------------------------------------------------------------------
 
@@ -645,19 +857,25 @@ def _no_policy(bucket: str) -> ServiceError:
     return ServiceError("NoSuchBucketPolicy", "The bucket policy does not exist", 404, fields={"BucketName": bucket})
 
 
-def _split_copy_source(source: str) -> tuple[str, str]:
-    source = source.split("?versionId=", 1)[0]
+def _split_copy_source(source: str) -> tuple[str, str, str | None]:
+    source, _, version_id = source.partition("?versionId=")
     path = unquote(source).lstrip("/")
     bucket, _, key = path.partition("/")
     if not bucket or not key:
         raise ServiceError("InvalidArgument", "Invalid copy source object key", 400)
-    return bucket, key
+    return bucket, key, (unquote(version_id) if version_id else None)
 
 
 def _check_response_overrides(ctx: RequestContext, request: dict) -> None:
     if ctx.principal.kind == "anonymous" and any(k.startswith("Response") for k in request):
         raise ServiceError("InvalidRequest", "Request specific response headers cannot be used for anonymous "
                            "GET requests.", 400)
+
+
+def _http_date_text(ts: float) -> str:
+    from email.utils import formatdate
+
+    return formatdate(ts, usegmt=True)
 
 
 def _header_value(value):

@@ -63,3 +63,41 @@ MIGRATIONS.append(
     ) WITHOUT ROWID;
     """
 )
+
+# Versioning: each bucket's status; the current version's id and order in s3_current (no row
+# there: the "null" version, as every object written before versioning is); every other
+# version (noncurrent versions and delete markers) in s3_versions. seq orders a key's versions.
+MIGRATIONS.append(
+    """
+    ALTER TABLE s3_buckets ADD COLUMN versioning TEXT;
+    ALTER TABLE s3_buckets ADD COLUMN mfa_delete TEXT;
+    CREATE TABLE s3_current (
+        bucket TEXT NOT NULL,
+        key BLOB NOT NULL,
+        version_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (bucket, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE s3_versions (
+        bucket TEXT NOT NULL,
+        key BLOB NOT NULL,
+        version_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        delete_marker INTEGER NOT NULL,
+        blob_id TEXT,
+        size INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        last_modified INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        storage_class TEXT NOT NULL,
+        checksums TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        PRIMARY KEY (bucket, key, version_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX s3_versions_order ON s3_versions (bucket, key, seq);
+    CREATE VIEW s3_latest AS
+        SELECT o.*, coalesce(c.version_id, 'null') AS version_id, coalesce(c.seq, 0) AS seq
+        FROM s3_objects o LEFT JOIN s3_current c ON c.bucket = o.bucket AND c.key = o.key;
+    """
+)
