@@ -614,9 +614,7 @@ class Provider(BaseProvider):
                 written = max(size, types.item_size(old) if old else 0)
                 units[table.name] = units.get(table.name, 0) + max(1, math.ceil(written / 1024))
         out: dict = {"UnprocessedItems": {}}
-        mode = request.get("ReturnConsumedCapacity", "NONE")
-        if mode in ("TOTAL", "INDEXES"):
-            out["ConsumedCapacity"] = [_consumed(n, u, mode) for n, u in units.items()]
+        _add_consumed_per_table(out, request, units)
         return out
 
     # ---- transactions ------------------------------------------------------------------------
@@ -687,9 +685,7 @@ class Provider(BaseProvider):
                 written = max(size, types.item_size(old) if old else 0)
                 units[table.name] = units.get(table.name, 0) + 2 * max(1, math.ceil(written / 1024))
         out: dict = {}
-        mode = request.get("ReturnConsumedCapacity", "NONE")
-        if mode in ("TOTAL", "INDEXES"):
-            out["ConsumedCapacity"] = [_consumed(n, u, mode) for n, u in units.items()]
+        _add_consumed_per_table(out, request, units)
         if token:
             self._tokens[(ctx.account_id, token)] = (time.time(), fingerprint, out)
         return out
@@ -713,9 +709,7 @@ class Provider(BaseProvider):
                 units[table.name] = units.get(table.name, 0) + 2 * max(1, math.ceil((types.item_size(item) if item else 0) / 4096))
                 responses.append({"Item": _project(item, projection)} if item is not None else {})
         out: dict = {"Responses": responses}
-        mode = request.get("ReturnConsumedCapacity", "NONE")
-        if mode in ("TOTAL", "INDEXES"):
-            out["ConsumedCapacity"] = [_consumed(n, u, mode) for n, u in units.items()]
+        _add_consumed_per_table(out, request, units)
         return out
 
 
@@ -760,6 +754,13 @@ def _project(item: dict, projection) -> dict:
 def _read_units(size: int, consistent: bool) -> float:
     blocks = max(1, math.ceil(size / 4096))
     return float(blocks) if consistent else blocks / 2
+
+
+def _add_consumed_per_table(out: dict, request: dict, units: dict[str, float]) -> None:
+    """ConsumedCapacity of a multi-table call (batches, transactions), when asked for."""
+    mode = request.get("ReturnConsumedCapacity", "NONE")
+    if mode in ("TOTAL", "INDEXES"):
+        out["ConsumedCapacity"] = [_consumed(n, u, mode) for n, u in units.items()]
 
 
 def _consumed(name: str, units: float, mode: str) -> dict:

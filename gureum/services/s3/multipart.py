@@ -17,7 +17,15 @@ from gureum.auth import checksums
 from gureum.context import RequestContext
 from gureum.protocol.errors import ServiceError
 from gureum.services.s3.names import key_bytes
-from gureum.services.s3.objects import CHECKSUM_MEMBERS, STORED_HEADERS, check_conditions, md5_header, parse_tagging
+from gureum.services.s3.objects import (
+    CHECKSUM_MEMBERS,
+    STORED_HEADERS,
+    check_conditions,
+    header_value,
+    md5_header,
+    parse_tagging,
+    receive_body,
+)
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
@@ -42,9 +50,8 @@ def _check_part_number(number) -> int:
     return number
 
 
-def _sent_checksums(ctx: RequestContext) -> dict[str, str]:
-    headers = ctx.request.headers if ctx.request is not None else {}
-    return {name: headers[f"x-amz-checksum-{name}"] for name in CHECKSUM_MEMBERS if f"x-amz-checksum-{name}" in headers}
+def _headers(ctx: RequestContext) -> dict[str, str]:
+    return ctx.request.headers if ctx.request is not None else {}
 
 
 class MultipartOperations:
@@ -69,7 +76,7 @@ class MultipartOperations:
         raw_key = key_bytes(key)
         self._bucket(bucket)
         tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
-        stored = {m: _header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
+        stored = {m: header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
         stored.setdefault("ContentType", "binary/octet-stream")
         algorithm = request.get("ChecksumAlgorithm")
         kind = request.get("ChecksumType")
@@ -118,36 +125,15 @@ class MultipartOperations:
         upload_id = request["UploadId"]
         self._upload(request["Bucket"], request["Key"], upload_id)
         expected_md5 = md5_header(request["ContentMD5"]) if request.get("ContentMD5") else None
-        sent = _sent_checksums(ctx)
-        summers = {name: checksums.Checksum(name) for name in sent}
-        md5 = hashlib.md5()
         writer = self.env.blobs.new_writer()
         try:
-            body = request.get("Body")
-            if body is not None:
-                if isinstance(body, (bytes, bytearray)):
-                    body = _once(bytes(body))
-                async for chunk in body:
-                    md5.update(chunk)
-                    for s in summers.values():
-                        s.update(chunk)
-                    writer.write(chunk)
-            if expected_md5 is not None and md5.digest() != expected_md5:
-                raise ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
-                                   fields={"ExpectedDigest": expected_md5.hex(), "CalculatedDigest":
-                                           base64.b64encode(md5.digest()).decode()})
-            for name, value in sent.items():
-                if summers[name].b64digest() != value:
-                    raise ServiceError("BadDigest", f"The {CHECKSUM_MEMBERS[name][8:]} you specified did not match "
-                                       "the calculated checksum.", 400)
-            # A trailer checksum was verified by the decoder and is in the headers by now.
-            found = {CHECKSUM_MEMBERS[n]: v for n, v in _sent_checksums(ctx).items()}
+            md5, found = await receive_body(request.get("Body"), writer, _headers(ctx), expected_md5)
             blob_id = writer.commit()
         except BaseException:
             writer.abort()
             raise
-        etag = f'"{md5.hexdigest()}"'
-        self._store_part(upload_id, number, blob_id, writer.size, etag, md5.digest(), found)
+        etag = f'"{md5.hex()}"'
+        self._store_part(upload_id, number, blob_id, writer.size, etag, md5, found)
         return {"ETag": etag, **found}
 
     def _store_part(self, upload_id: str, number: int, blob_id: str, size: int, etag: str, md5: bytes,
@@ -397,11 +383,3 @@ class MultipartOperations:
         return out
 
 
-def _header_value(value):
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return value
-
-
-async def _once(data: bytes):
-    yield data

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from datetime import datetime, timezone
 from typing import AsyncIterator, BinaryIO
 
+from gureum.auth import checksums
 from gureum.protocol.errors import ServiceError
 
 READ_CHUNK = 1024 * 1024
@@ -126,3 +128,48 @@ def check_tags(tags: dict[str, str]) -> None:
             raise ServiceError("InvalidTag", "The TagKey you have provided is invalid", 400)
         if len(v) > 256:
             raise ServiceError("InvalidTag", "The TagValue you have provided is too long", 400)
+
+
+def sent_checksums(headers: dict[str, str]) -> dict[str, str]:
+    """x-amz-checksum-* values the request carries (a trailer's appear once the body is read)."""
+    return {name: headers[f"x-amz-checksum-{name}"] for name in CHECKSUM_MEMBERS if f"x-amz-checksum-{name}" in headers}
+
+
+async def receive_body(body, writer, headers: dict[str, str], expected_md5: bytes | None) -> tuple[bytes, dict]:
+    """Stream a request body into a blob writer, checking Content-MD5 and header checksums.
+
+    Returns the body's MD5 and the checksum members to store ({"ChecksumCRC32": value, ...}).
+    A checksum sent in a header is checked here; one in an aws-chunked trailer was checked
+    by the decoder, which puts it in the headers when the stream ends.
+    """
+    sent = sent_checksums(headers)
+    summers = {name: checksums.Checksum(name) for name in sent}
+    md5 = hashlib.md5()
+    if body is not None:
+        if isinstance(body, (bytes, bytearray)):
+            body = once(bytes(body))
+        async for chunk in body:
+            md5.update(chunk)
+            for s in summers.values():
+                s.update(chunk)
+            writer.write(chunk)
+    if expected_md5 is not None and md5.digest() != expected_md5:
+        raise ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
+                           fields={"ExpectedDigest": expected_md5.hex(), "CalculatedDigest":
+                                   base64.b64encode(md5.digest()).decode()})
+    for name, value in sent.items():
+        if summers[name].b64digest() != value:
+            raise ServiceError("BadDigest", f"The {CHECKSUM_MEMBERS[name][8:]} you specified did not match "
+                               "the calculated checksum.", 400)
+    return md5.digest(), {CHECKSUM_MEMBERS[n]: v for n, v in sent_checksums(headers).items()}
+
+
+def header_value(value):
+    """A stored header value as the serializer takes it (timestamps as epoch seconds)."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return value
+
+
+async def once(data: bytes):
+    yield data

@@ -10,7 +10,6 @@ from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from gureum import clock
-from gureum.auth import checksums
 from gureum.context import Principal, RequestContext
 from gureum.protocol.errors import ServiceError
 from gureum.services.base import BaseProvider
@@ -18,15 +17,17 @@ from gureum.services.s3 import listing, policy, versions
 from gureum.services.s3.multipart import MultipartOperations
 from gureum.services.s3.names import check_bucket_name, key_bytes
 from gureum.services.s3.objects import (
-    CHECKSUM_MEMBERS,
     STORED_HEADERS,
     check_conditions,
     check_tags,
+    header_value,
     md5_header,
+    once,
     parse_range,
     parse_tagging,
     precondition_failed,
     read_blob,
+    receive_body,
 )
 from gureum.services.s3.schema import MIGRATIONS
 
@@ -216,38 +217,15 @@ class Provider(MultipartOperations, BaseProvider):
         tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
         expected_md5 = md5_header(request["ContentMD5"]) if request.get("ContentMD5") else None
         headers = ctx.request.headers if ctx.request is not None else {}
-        # A checksum sent as a header is checked here; one in an aws-chunked trailer was
-        # checked by the decoder, which puts it in the headers when the stream ends.
-        sent = {name: headers[f"x-amz-checksum-{name}"] for name in CHECKSUM_MEMBERS if f"x-amz-checksum-{name}" in headers}
-        summers = {name: checksums.Checksum(name) for name in sent}
-        md5 = hashlib.md5()
         writer = self.env.blobs.new_writer()
         try:
-            body = request.get("Body")
-            if body is not None:
-                if isinstance(body, (bytes, bytearray)):
-                    body = _once(bytes(body))
-                async for chunk in body:
-                    md5.update(chunk)
-                    for s in summers.values():
-                        s.update(chunk)
-                    writer.write(chunk)
-            if expected_md5 is not None and md5.digest() != expected_md5:
-                raise ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
-                                   fields={"ExpectedDigest": expected_md5.hex(), "CalculatedDigest":
-                                           base64.b64encode(md5.digest()).decode()})
-            for name, value in sent.items():
-                if summers[name].b64digest() != value:
-                    raise ServiceError("BadDigest", f"The {CHECKSUM_MEMBERS[name][8:]} you specified did not match "
-                                       "the calculated checksum.", 400)
-            found = {CHECKSUM_MEMBERS[n]: headers[f"x-amz-checksum-{n}"] for n in CHECKSUM_MEMBERS
-                     if f"x-amz-checksum-{n}" in headers}
+            md5, found = await receive_body(request.get("Body"), writer, headers, expected_md5)
             blob_id = writer.commit()
         except BaseException:
             writer.abort()
             raise
-        etag = f'"{md5.hexdigest()}"'
-        stored = {m: _header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
+        etag = f'"{md5.hex()}"'
+        stored = {m: header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
         stored.setdefault("ContentType", "binary/octet-stream")
         storage_class = request.get("StorageClass") or "STANDARD"
         try:
@@ -383,7 +361,7 @@ class Provider(MultipartOperations, BaseProvider):
         out = self._describe(row, request, span is not None)
         first, last = span if span is not None else (0, size - 1)
         f = self.env.blobs.open(row["blob_id"])
-        out["Body"] = read_blob(f, first, last) if size else _once(b"")
+        out["Body"] = read_blob(f, first, last) if size else once(b"")
         if size == 0:
             f.close()
         if span is not None:
@@ -501,7 +479,7 @@ class Provider(MultipartOperations, BaseProvider):
                 "This copy request is illegal because it is trying to copy an object to itself without changing the "
                 "object's metadata, storage class, website redirect location or encryption attributes.", 400)
         if directive == "REPLACE":
-            stored = {m: _header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
+            stored = {m: header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
             stored.setdefault("ContentType", "binary/octet-stream")
             metadata = request.get("Metadata") or {}
         else:
@@ -878,18 +856,10 @@ def _http_date_text(ts: float) -> str:
     return formatdate(ts, usegmt=True)
 
 
-def _header_value(value):
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return value
-
-
 def _parse_header_value(member: str, value):
     if member == "Expires" and isinstance(value, (int, float)):
         return _iso(value)
     return value
 
 
-async def _once(data: bytes):
-    yield data
 
