@@ -112,6 +112,8 @@ class Pipeline:
             ctx.operation = outcome["operation"] = operation.name
 
             authorize(ctx, spec.name, operation.name, params, self.policy_sources)
+            if ctx.protocol == "ec2" and params.get("DryRun") is True:
+                raise ServiceError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
             output = await self._call(spec, operation, ctx, params)
             response = serialize_response(ctx.protocol, operation, output, request_id, method=request.method)
             return _close_if_unread(response, request), outcome

@@ -50,6 +50,13 @@ _ID_TYPES = {
 }
 
 
+def resource_type(resource_id: str) -> str | None:
+    """The resource type an id names (`i-0abc...` -> "instance"), as ARNs and DescribeTags say."""
+    head = resource_id.rsplit("-", 1)[0] if "-" in resource_id else resource_id
+    kind = _ID_TYPES.get(head) or _ID_TYPES.get(resource_id.split("-", 1)[0])
+    return kind[0] if kind else None
+
+
 def resource_of(call: Call, resource_id: str) -> str:
     """The ARN of an EC2 resource named by id (i-0abc..., vol-..., sg-...)."""
     if resource_id.startswith("arn:"):

@@ -10,6 +10,9 @@ lack of an allow decided, as AWS's AccessDenied messages do.
 
 from __future__ import annotations
 
+import base64
+import json
+import zlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -83,7 +86,10 @@ def authorize(ctx: RequestContext, service: str, operation: str, params: dict, s
             decision = engine.Decision(allowed=False, reason="no_allow", denied_by="resource-based policy",
                                        policy_source=None)
         if not decision.allowed:
-            raise ServiceError(_access_denied_code(ctx), _denial_message(principal, item, decision), 403)
+            message = _denial_message(principal, item, decision)
+            if ctx.protocol == "ec2":
+                raise ServiceError("UnauthorizedOperation", _ec2_denial(message, principal, item, decision, facts), 403)
+            raise ServiceError(_access_denied_code(ctx), message, 403)
 
 
 def _policy_set(principal: Principal, sources: PolicySources):
@@ -161,6 +167,38 @@ def _denial_message(p: Principal, item, decision) -> str:
     else:
         why = f"because no {decision.denied_by or 'identity-based policy'} allows the {item.action} action"
     return f"{who}: {p.arn} is not authorized to perform: {item.action}{resource} {why}"
+
+
+def _ec2_denial(message: str, p: Principal, item, decision, facts) -> str:
+    """EC2's wording, with the details sts:DecodeAuthorizationMessage gives back."""
+    details = {
+        "allowed": False,
+        "explicitDeny": decision.reason == "explicit_deny",
+        "matchedStatements": {"items": []},
+        "failures": {"items": []},
+        "context": {
+            "principal": {"id": p.user_id, "name": p.name, "arn": p.arn},
+            "action": item.action,
+            "resource": item.resource,
+            "conditions": {"items": [{"key": k, "values": {"items": [{"value": v} for v in
+                                                                    (vs if isinstance(vs, list) else [vs])]}}
+                                     for k, vs in sorted(facts.context.items())]},
+        },
+    }
+    return (f"You are not authorized to perform this operation. {message}. "
+            f"Encoded authorization failure message: {encode_authorization_message(details)}")
+
+
+def encode_authorization_message(details: dict) -> str:
+    return base64.urlsafe_b64encode(zlib.compress(json.dumps(details, separators=(",", ":")).encode())).decode()
+
+
+def decode_authorization_message(encoded: str) -> str | None:
+    """The JSON text of an encoded authorization failure message; None when it is not one."""
+    try:
+        return zlib.decompress(base64.urlsafe_b64decode(encoded.encode())).decode()
+    except (ValueError, zlib.error, UnicodeError):
+        return None
 
 
 def _access_denied_code(ctx: RequestContext) -> str:

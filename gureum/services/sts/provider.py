@@ -16,6 +16,7 @@ from gureum.auth.credentials import (
     new_secret_access_key,
 )
 from gureum.context import Principal, RequestContext
+from gureum.policy.authorization import decode_authorization_message
 from gureum.protocol.errors import ServiceError
 from gureum.services.base import BaseProvider
 
@@ -58,6 +59,14 @@ class Provider(BaseProvider):
         if account is None:
             raise validation_error(key_id, "accessKeyId", "Member must be a valid access key id")
         return {"Account": account}
+
+    def decode_authorization_message(self, ctx: RequestContext, request: dict) -> dict:
+        """The details behind an encoded authorization failure, for callers of the same account."""
+        text = decode_authorization_message(request["EncodedMessage"])
+        arn = (json.loads(text).get("context", {}).get("principal", {}).get("arn") or "") if text else ""
+        if text is None or arn.split(":")[4:5] != [ctx.account_id]:
+            raise ServiceError("InvalidAuthorizationMessageException", "The message is not valid.", 400)
+        return {"DecodedMessage": text}
 
     def get_session_token(self, ctx: RequestContext, request: dict) -> dict:
         caller = ctx.principal
