@@ -13,6 +13,7 @@ from typing import Any
 from gureum.store import Database
 
 _COLUMNS = "key, size, etag, last_modified, storage_class, checksums"
+_FIRST_BATCH = 8
 
 
 def successor(prefix: bytes) -> bytes | None:
@@ -44,7 +45,10 @@ def walk(db: Database, bucket: str, prefix: bytes, delimiter: bytes, after: byte
     page = Page()
     lower = prefix if after is None or after < prefix else after + b"\x00"
     upper = successor(prefix) if prefix else None
-    batch = min(max(max_keys, 1) + 1, 1001)
+    full = min(max(max_keys, 1) + 1, 1001)
+    # With a delimiter most rows fetched after a jump are skipped by the next jump: start
+    # small and grow while rows keep being taken, so a page costs what it returns.
+    batch = min(full, _FIRST_BATCH) if delimiter else full
     while True:
         sql = f"SELECT {_COLUMNS} FROM s3_objects WHERE bucket = ? AND key >= ?"
         params: list[Any] = [bucket, lower]
@@ -83,3 +87,4 @@ def walk(db: Database, bucket: str, prefix: bytes, delimiter: bytes, after: byte
             lower = key + b"\x00"
         if not jumped and len(rows) < batch:
             return page
+        batch = min(full, _FIRST_BATCH) if jumped else min(full, batch * 4)
