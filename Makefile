@@ -25,7 +25,13 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/gureum start
 
-test: $(VENV)/.installed-test
+# The JavaScript SDK's packages for tests/integration/test_s3_js.py, when node is there.
+tests/js/node_modules/.installed: tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd tests/js && npm ci --no-audit --no-fund --silent && \
+		touch node_modules/.installed; else echo "npm not found: the JavaScript SDK tests will be skipped"; fi
+
+test: $(VENV)/.installed-test tests/js/node_modules/.installed
+	sh tests/install-browser.sh
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: $(VENV)/.installed-bench

@@ -34,6 +34,13 @@ class Settings:
     default_account_id: str = DEFAULT_ACCOUNT_ID
     default_region: str = "us-east-1"
     iam_enforcement: bool = True
+    # Service-time seconds per wall-clock second for timers that count days (S3 lifecycle
+    # rules, restores): 86400 makes a day pass in a second. The service clock still applies.
+    time_scale: float = 1.0
+    # Service seconds an EC2 instance spends pending before running, and stopping or
+    # shutting-down before stopped or terminated.
+    ec2_boot_seconds: float = 1.0
+    ec2_stop_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -49,6 +56,9 @@ class Settings:
         s.root_secret_access_key = env.get("GUREUM_ROOT_SECRET_ACCESS_KEY", s.root_secret_access_key)
         s.default_region = env.get("GUREUM_DEFAULT_REGION", s.default_region)
         s.iam_enforcement = _env_bool("GUREUM_IAM_ENFORCEMENT", s.iam_enforcement)
+        s.time_scale = float(env.get("GUREUM_TIME_SCALE", s.time_scale))
+        s.ec2_boot_seconds = max(float(env.get("GUREUM_EC2_BOOT_SECONDS", s.ec2_boot_seconds)), 0.0)
+        s.ec2_stop_seconds = max(float(env.get("GUREUM_EC2_STOP_SECONDS", s.ec2_stop_seconds)), 0.0)
         for key, value in overrides.items():
             if value is not None:
                 setattr(s, key, value)

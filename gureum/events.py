@@ -25,6 +25,10 @@ class EventBus:
         """Listen to events whose name matches a glob pattern ("s3:ObjectCreated:*")."""
         self._handlers[pattern].append(handler)
 
+    def listening(self, name: str) -> bool:
+        """Whether any handler would receive an event of this name (so a publisher may skip building it)."""
+        return any(handlers and fnmatch.fnmatchcase(name, pattern) for pattern, handlers in list(self._handlers.items()))
+
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         for pattern, handlers in list(self._handlers.items()):
             if fnmatch.fnmatchcase(name, pattern):

@@ -139,3 +139,37 @@ def _query_action(request: HttpRequest) -> str | None:
             if pair.startswith(b"Action="):
                 return pair[7:].decode("ascii", "replace")
     return None
+
+
+# --- S3 website endpoint and CORS (gureum/services/s3/website.py, cors.py) -----------------
+
+
+def website_host(host: str) -> tuple[str, str] | None:
+    """(bucket, region) of an S3 website endpoint Host, in both of AWS's spellings:
+    `BUCKET.s3-website.REGION.localhost` and `BUCKET.s3-website-REGION.localhost`."""
+    if "s3-website" not in host.lower():  # every request passes here: the cheap test first
+        return None
+    hostname, _ = split_host(host)
+    if not hostname.endswith(".localhost"):
+        return None
+    labels = hostname[: -len(".localhost")].split(".")
+    for i in range(len(labels) - 1, 0, -1):
+        if labels[i] == "s3-website" and i == len(labels) - 2:
+            region = labels[i + 1]
+        elif labels[i].startswith("s3-website-") and i == len(labels) - 1:
+            region = labels[i][len("s3-website-"):]
+        else:
+            continue
+        if region in commercial_regions():
+            return ".".join(labels[:i]), region
+    return None
+
+
+def s3_address(request: HttpRequest) -> tuple[str | None, str]:
+    """(bucket, key) an S3 REST request addresses, virtual-hosted or path style; the key still encoded."""
+    path = request.path.split("?", 1)[0]
+    _, _, bucket = _from_host(split_host(request.host)[0])
+    if bucket:
+        return bucket, path[1:]
+    bucket, _, key = path[1:].partition("/")
+    return bucket or None, key

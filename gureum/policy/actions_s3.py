@@ -218,6 +218,18 @@ def _delete_objects(call: Call) -> list[Authorization]:
     return out or call.authorize("DeleteObject", resource_type="object")
 
 
+def _bypassing(handler):
+    """x-amz-bypass-governance-retention also needs s3:BypassGovernanceRetention on the object(s)."""
+    def authorize(call: Call) -> list[Authorization]:
+        out = handler(call)
+        if call.params.get("BypassGovernanceRetention"):
+            keys = [e.get("Key", "") for e in (call.params.get("Delete") or {}).get("Objects") or []]
+            for key in keys or [call.params.get("Key", "")]:
+                out += call.authorize("BypassGovernanceRetention", {"ObjectName": key}, resource_type="object")
+        return out
+    return authorize
+
+
 def _list_bucket(call: Call) -> list[Authorization]:
     action = "ListBucketVersions" if call.operation == "ListObjectVersions" else "ListBucket"
     return call.authorize(action, context=_list_context(call), resource_type="bucket")
@@ -256,7 +268,9 @@ HANDLERS = {
     "PutObject": _put_object,
     "CopyObject": _copy,
     "UploadPartCopy": _copy,
-    "DeleteObjects": _delete_objects,
+    "DeleteObject": _bypassing(_versioned),
+    "DeleteObjects": _bypassing(_delete_objects),
+    "PutObjectRetention": _bypassing(lambda c: _object(c, "PutObjectRetention")),
     "ListObjects": _list_bucket,
     "ListObjectsV2": _list_bucket,
     "ListObjectVersions": _list_bucket,

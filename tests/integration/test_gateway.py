@@ -72,9 +72,9 @@ def test_wrong_secret(make_client, service, call, code, status):
 @pytest.mark.parametrize(
     "service,call",
     [
-        ("dynamodb", lambda c: c.list_backups()),
-        ("s3", lambda c: c.get_bucket_website(Bucket="any-bucket")),
-        ("ec2", lambda c: c.describe_vpcs()),
+        ("dynamodb", lambda c: c.list_exports()),
+        ("s3", lambda c: c.get_bucket_analytics_configuration(Bucket="any-bucket", Id="any")),
+        ("ec2", lambda c: c.describe_spot_fleet_requests()),
         ("lambda", lambda c: c.list_functions()),
         ("route53", lambda c: c.list_hosted_zones()),
         ("cloudwatch", lambda c: c.list_metrics()),  # smithy-rpc-v2-cbor

@@ -32,7 +32,7 @@ def _client(make_client, service, key, **kw):
 
 def _denied(excinfo) -> str:
     err = excinfo.value.response["Error"]
-    assert err["Code"] in ("AccessDenied", "AccessDeniedException"), err
+    assert err["Code"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"), err
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
     return err["Message"]
 

@@ -201,7 +201,7 @@ def test_delete_objects(s3):
 
 def test_unimplemented_operation_is_not_a_fake_success(s3):
     with pytest.raises(ClientError) as e:
-        s3.get_bucket_website(Bucket="bkt-objects")
+        s3.get_bucket_analytics_configuration(Bucket="bkt-objects", Id="analytics")
     assert _error(e) == ("NotImplemented", 501)
 
 

@@ -16,7 +16,9 @@ from gureum import clock
 from gureum.auth import checksums
 from gureum.context import RequestContext
 from gureum.protocol.errors import ServiceError
+from gureum.services.s3 import encryption
 from gureum.services.s3.names import key_bytes
+from gureum.services.s3.storage_classes import check_storage_class
 from gureum.services.s3.objects import (
     CHECKSUM_MEMBERS,
     STORED_HEADERS,
@@ -74,10 +76,16 @@ class MultipartOperations:
     def create_multipart_upload(self, ctx: RequestContext, request: dict) -> dict:
         bucket, key = request["Bucket"], request["Key"]
         raw_key = key_bytes(key)
-        self._bucket(bucket)
+        bucket_row = self._bucket(bucket)
+        sse = encryption.attributes_for_write(ctx, request, bucket_row)  # s3 security: SSE
+        acl = self._acl_for_write(ctx, bucket_row, request)  # s3 security: ACL
+        storage_class = check_storage_class(request.get("StorageClass"))  # s3 storage: classes and lock
+        lock = self._lock_request(bucket, request, None)
         tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
         stored = {m: header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
         stored.setdefault("ContentType", "binary/octet-stream")
+        stored.update(sse)
+        stored.update(acl)
         algorithm = request.get("ChecksumAlgorithm")
         kind = request.get("ChecksumType")
         if algorithm and not kind:
@@ -92,13 +100,15 @@ class MultipartOperations:
             raise ServiceError("InvalidRequest", "The COMPOSITE checksum type cannot be used with the crc64nvme "
                                "checksum algorithm.", 400)
         upload_id = base64.urlsafe_b64encode(secrets.token_bytes(48)).decode("ascii").rstrip("=")
-        self.env.db.execute(
-            "INSERT INTO s3_uploads (upload_id, bucket, key, initiated, initiator, headers, metadata, storage_class,"
-            " tags, checksum_algorithm, checksum_type) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (upload_id, bucket, raw_key, round(clock.now().timestamp(), 3), ctx.principal.arn or "",
-             json.dumps(stored), json.dumps(request.get("Metadata") or {}), request.get("StorageClass") or "STANDARD",
-             json.dumps(tags), algorithm, kind))
-        out: dict = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
+        with self.env.db.transaction():
+            self.env.db.execute(
+                "INSERT INTO s3_uploads (upload_id, bucket, key, initiated, initiator, headers, metadata, storage_class,"
+                " tags, checksum_algorithm, checksum_type) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (upload_id, bucket, raw_key, round(clock.now().timestamp(), 3), ctx.principal.arn or "",
+                 json.dumps(stored), json.dumps(request.get("Metadata") or {}), storage_class,
+                 json.dumps(tags), algorithm, kind))
+            self._remember_upload_lock(upload_id, lock)
+        out: dict = {"Bucket": bucket, "Key": key, "UploadId": upload_id, **encryption.response_members(stored)}
         if algorithm:
             out["ChecksumAlgorithm"], out["ChecksumType"] = algorithm, kind
         return out
@@ -115,6 +125,7 @@ class MultipartOperations:
             parts = db.query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", (upload_id,))
             db.execute("DELETE FROM s3_parts WHERE upload_id = ?", (upload_id,))
             db.execute("DELETE FROM s3_uploads WHERE upload_id = ?", (upload_id,))
+            db.execute("DELETE FROM s3_upload_locks WHERE upload_id = ?", (upload_id,))  # s3 storage
         for p in parts:
             self.env.blobs.delete(p["blob_id"])
 
@@ -123,7 +134,10 @@ class MultipartOperations:
     async def upload_part(self, ctx: RequestContext, request: dict) -> dict:
         number = _check_part_number(request.get("PartNumber"))
         upload_id = request["UploadId"]
-        self._upload(request["Bucket"], request["Key"], upload_id)
+        upload = self._upload(request["Bucket"], request["Key"], upload_id)
+        upload_sse = json.loads(upload["headers"])
+        # s3 security: an SSE-C upload's parts carry its key
+        encryption.check_read(ctx, request, upload_sse, missing=encryption.PART_MISSING)
         expected_md5 = md5_header(request["ContentMD5"]) if request.get("ContentMD5") else None
         writer = self.env.blobs.new_writer()
         try:
@@ -134,7 +148,7 @@ class MultipartOperations:
             raise
         etag = f'"{md5.hex()}"'
         self._store_part(upload_id, number, blob_id, writer.size, etag, md5, found)
-        return {"ETag": etag, **found}
+        return {"ETag": etag, **found, **encryption.response_members(upload_sse)}
 
     def _store_part(self, upload_id: str, number: int, blob_id: str, size: int, etag: str, md5: bytes,
                     found: dict) -> None:
@@ -163,8 +177,11 @@ class MultipartOperations:
         upload_id = request["UploadId"]
         src_bucket, src_key, src_version = _split_copy_source(request["CopySource"])
         src = self._object(src_bucket, src_key, src_version, copy_source=True)
+        encryption.check_read(ctx, request, json.loads(src["headers"]), "CopySource")  # s3 security: SSE-C
+        self._check_readable(src_bucket, src, copy_source=True)  # s3 storage: archived sources need a restore
         check_conditions(request, src["etag"], src["last_modified"], prefix="CopySource")
-        self._upload(request["Bucket"], request["Key"], upload_id)
+        upload_sse = json.loads(self._upload(request["Bucket"], request["Key"], upload_id)["headers"])
+        encryption.check_read(ctx, request, upload_sse, missing=encryption.PART_MISSING)
         first, last = 0, src["size"] - 1
         spec = request.get("CopySourceRange")
         if spec is not None:
@@ -190,7 +207,8 @@ class MultipartOperations:
             blob_id = writer.commit()
         etag = f'"{md5.hexdigest()}"'
         self._store_part(upload_id, number, blob_id, writer.size, etag, md5.digest(), {})
-        out: dict = {"CopyPartResult": {"ETag": etag, "LastModified": _iso(int(clock.now().timestamp()))}}
+        out: dict = {"CopyPartResult": {"ETag": etag, "LastModified": _iso(int(clock.now().timestamp()))},
+                     **encryption.response_members(upload_sse)}
         if src["version_id"] != "null":
             out["CopySourceVersionId"] = src["version_id"]
         return out
@@ -265,7 +283,8 @@ class MultipartOperations:
                 replaced, version_id = self._write_object(
                     bucket, bytes(upload["key"]), blob_id, writer.size, etag, json.loads(upload["headers"]),
                     json.loads(upload["metadata"]), upload["storage_class"], found, json.loads(upload["tags"]),
-                    if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"))
+                    if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"),
+                    lock=self._upload_lock(upload_id))  # s3 storage: object lock
                 parts = db.query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", (upload_id,))
                 db.execute("DELETE FROM s3_parts WHERE upload_id = ?", (upload_id,))
                 db.execute("DELETE FROM s3_uploads WHERE upload_id = ?", (upload_id,))
@@ -274,7 +293,10 @@ class MultipartOperations:
             raise
         for blob in replaced + [p["blob_id"] for p in parts]:
             self.env.blobs.delete(blob)
-        out = {"Location": f"/{bucket}/{quote(key)}", "Bucket": bucket, "Key": key, "ETag": etag, **out_sums}
+        self._announce(ctx, "ObjectCreated:CompleteMultipartUpload", bucket, key=key, version_id=version_id,
+                       size=writer.size, etag=etag)  # s3 storage: events
+        out = {"Location": f"/{bucket}/{quote(key)}", "Bucket": bucket, "Key": key, "ETag": etag, **out_sums,
+               **encryption.response_members(json.loads(upload["headers"]))}
         if version_id != "null":
             out["VersionId"] = version_id
         return out

@@ -13,8 +13,17 @@ from gureum import clock
 from gureum.context import Principal, RequestContext
 from gureum.protocol.errors import ServiceError
 from gureum.services.base import BaseProvider
-from gureum.services.s3 import listing, policy, versions
+from gureum.services.s3 import encryption, listing, policy, versions
+from gureum.services.s3.acl import AclOperations
+from gureum.services.s3.encryption import EncryptionOperations
 from gureum.services.s3.multipart import MultipartOperations
+from gureum.services.s3.lifecycle import LifecycleOperations  # s3 storage: lock, classes, lifecycle, events
+from gureum.services.s3.lock import LockOperations
+from gureum.services.s3.notifications import NotificationOperations
+from gureum.services.s3.storage_classes import StorageClassOperations, check_storage_class
+from gureum.services.s3.storage_state import StorageState
+from gureum.services.s3.cors import CorsOperations
+from gureum.services.s3.website import WebsiteOperations
 from gureum.services.s3.names import check_bucket_name, key_bytes
 from gureum.services.s3.objects import (
     STORED_HEADERS,
@@ -61,7 +70,8 @@ def _iso(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, timezone.utc)
 
 
-class Provider(MultipartOperations, BaseProvider):
+class Provider(AclOperations, EncryptionOperations, MultipartOperations, WebsiteOperations, CorsOperations, LockOperations,
+               StorageClassOperations, LifecycleOperations, NotificationOperations, StorageState, BaseProvider):
     service_name = "s3"
     MIGRATIONS = MIGRATIONS
 
@@ -81,15 +91,17 @@ class Provider(MultipartOperations, BaseProvider):
 
     def resource_policy(self, action: str, arn: str, caller: Principal):
         row = self._bucket_of_arn(arn)
-        if row is None or not row["policy"]:
+        if row is None:
             return None
-        raw = json.loads(row["policy"])
-        pab = self._pab(row)
-        if pab.get("RestrictPublicBuckets") and policy.is_public(raw) and caller.account_id != row["account_id"]:
+        raw = json.loads(row["policy"]) if row["policy"] else {"Version": "2012-10-17", "Statement": []}
+        if (caller.account_id != row["account_id"] and policy.is_public(raw)
+                and self._effective_pab(row).get("RestrictPublicBuckets")):  # s3 security: with the account's BPA
             # A public policy's grants reach only the owner's account (and AWS services).
             raw = policy.without_public_grants(raw)
-            if not raw["Statement"]:
-                return None
+        # s3 security: ACL grants take part as resource-policy statements
+        raw["Statement"] = policy.statements(raw) + self._acl_statements(row, action, arn)
+        if not raw["Statement"]:
+            return None
         return (f"bucket policy of {row['name']}", json.dumps(raw))
 
     # --- buckets ---------------------------------------------------------------------
@@ -123,9 +135,7 @@ class Provider(MultipartOperations, BaseProvider):
         else:
             region = constraint
         ownership = request.get("ObjectOwnership") or "BucketOwnerEnforced"
-        acl = request.get("ACL")
-        if ownership == "BucketOwnerEnforced" and acl not in (None, "private", "bucket-owner-full-control"):
-            raise _acl_not_supported()
+        initial_acl = self._acl_for_create(ctx, request, ownership)  # s3 security: ACL
         with self.env.db.transaction():
             existing = self.env.db.query_one("SELECT account_id, region FROM s3_buckets WHERE name = ?", (name,))
             if existing is not None:
@@ -144,6 +154,10 @@ class Provider(MultipartOperations, BaseProvider):
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (name, ctx.account_id, region, round(clock.now().timestamp(), 3), json.dumps(DEFAULT_PAB), ownership),
             )
+            if initial_acl is not None:
+                self.env.db.execute("UPDATE s3_buckets SET acl = ? WHERE name = ?", (initial_acl, name))
+            if request.get("ObjectLockEnabledForBucket"):  # s3 storage: object lock
+                self._enable_object_lock(name)
         return {"Location": f"/{name}"}
 
     def head_bucket(self, ctx: RequestContext, request: dict) -> dict:
@@ -200,6 +214,7 @@ class Provider(MultipartOperations, BaseProvider):
             self.env.db.execute(
                 "DELETE FROM s3_parts WHERE upload_id IN (SELECT upload_id FROM s3_uploads WHERE bucket = ?)", (name,))
             self.env.db.execute("DELETE FROM s3_uploads WHERE bucket = ?", (name,))
+            self._forget_bucket_state(name)  # s3 storage: lock, lifecycle, notification configurations
             self.env.db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
         for blob_id in part_blobs:
             self.env.blobs.delete(blob_id)
@@ -212,11 +227,13 @@ class Provider(MultipartOperations, BaseProvider):
         # A refusal before the body is read closes the connection (the gateway sees to that).
         raw_key = key_bytes(key)
         row = self._bucket(bucket)
-        if request.get("ACL") not in (None, "bucket-owner-full-control") and row["ownership"] == "BucketOwnerEnforced":
-            raise _acl_not_supported()
+        acl = self._acl_for_write(ctx, row, request)  # s3 security: ACL
+        sse = encryption.attributes_for_write(ctx, request, row)  # s3 security: SSE
         tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
         expected_md5 = md5_header(request["ContentMD5"]) if request.get("ContentMD5") else None
         headers = ctx.request.headers if ctx.request is not None else {}
+        storage_class = check_storage_class(request.get("StorageClass"))  # s3 storage: classes and lock
+        lock = self._lock_request(bucket, request, headers)
         writer = self.env.blobs.new_writer()
         try:
             md5, found = await receive_body(request.get("Body"), writer, headers, expected_md5)
@@ -227,17 +244,20 @@ class Provider(MultipartOperations, BaseProvider):
         etag = f'"{md5.hex()}"'
         stored = {m: header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
         stored.setdefault("ContentType", "binary/octet-stream")
-        storage_class = request.get("StorageClass") or "STANDARD"
+        stored.update(sse)
+        stored.update(acl)
         try:
             replaced, version_id = self._write_object(
                 bucket, raw_key, blob_id, writer.size, etag, stored, request.get("Metadata") or {}, storage_class,
-                found, tags, if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"))
+                found, tags, if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"), lock=lock)
         except BaseException:
             self.env.blobs.delete(blob_id)
             raise
         for old in replaced:
             self.env.blobs.delete(old)
-        out: dict = {"ETag": etag, **found}
+        self._announce(ctx, "ObjectCreated:Post" if ctx.operation == "PostObject" else "ObjectCreated:Put", bucket,
+                       key=key, version_id=version_id, size=writer.size, etag=etag)
+        out: dict = {"ETag": etag, **found, **encryption.response_members(stored)}
         if version_id != versions.NULL:
             out["VersionId"] = version_id
         if found:
@@ -246,7 +266,8 @@ class Provider(MultipartOperations, BaseProvider):
 
     def _write_object(self, bucket: str, raw_key: bytes, blob_id: str, size: int, etag: str, stored: dict,
                       metadata: dict, storage_class: str, found: dict, tags: dict,
-                      if_match: str | None = None, if_none_match: str | None = None) -> tuple[list[str], str]:
+                      if_match: str | None = None, if_none_match: str | None = None,
+                      lock: dict | None = None) -> tuple[list[str], str]:
         """Write the key's new current version (the blob is already committed).
 
         Returns the blobs it replaced (to delete after commit) and the new version's id.
@@ -283,6 +304,9 @@ class Provider(MultipartOperations, BaseProvider):
                  json.dumps(metadata), storage_class, json.dumps(found), json.dumps(tags)),
             )
             versions.set_current(db, bucket, raw_key, version_id, seq)
+            if version_id == versions.NULL:  # s3 storage: a replaced null version's lock and restore go
+                self._forget_version_state(bucket, raw_key, version_id)
+            self._record_lock(bucket, raw_key, version_id, lock)
         return replaced, version_id
 
     def _object(self, bucket: str, key: str, version_id: str | None = None, copy_source: bool = False):
@@ -325,6 +349,7 @@ class Provider(MultipartOperations, BaseProvider):
             out["VersionId"] = row["version_id"]
         for member, value in json.loads(row["headers"]).items():
             out[member] = _parse_header_value(member, value)
+        out.update(encryption.response_members(json.loads(row["headers"])))  # s3 security: SSE
         if row["storage_class"] != "STANDARD":
             out["StorageClass"] = row["storage_class"]
         tags = json.loads(row["tags"])
@@ -340,10 +365,15 @@ class Provider(MultipartOperations, BaseProvider):
             override = request.get("Response" + member)
             if override is not None:
                 out[member] = override
+        self._describe_lock(request["Bucket"], row, out)  # s3 storage: lock, restore, expiration
+        self._describe_restore(request["Bucket"], row, out)
+        if not request.get("VersionId"):
+            self._describe_expiration(request["Bucket"], row, out)
         return out
 
     def head_object(self, ctx: RequestContext, request: dict) -> dict:
         row = self._object(request["Bucket"], request["Key"], request.get("VersionId"))
+        encryption.check_read(ctx, request, json.loads(row["headers"]))  # s3 security: SSE-C
         check_conditions(request, row["etag"], row["last_modified"])
         span = parse_range(request.get("Range"), row["size"])
         out = self._describe(row, request, span is not None)
@@ -355,6 +385,8 @@ class Provider(MultipartOperations, BaseProvider):
     def get_object(self, ctx: RequestContext, request: dict) -> dict:
         _check_response_overrides(ctx, request)
         row = self._object(request["Bucket"], request["Key"], request.get("VersionId"))
+        encryption.check_read(ctx, request, json.loads(row["headers"]))  # s3 security: SSE-C
+        self._check_readable(request["Bucket"], row)  # s3 storage: archived objects need a restore
         check_conditions(request, row["etag"], row["last_modified"])
         size = row["size"]
         span = parse_range(request.get("Range"), size)
@@ -372,9 +404,12 @@ class Provider(MultipartOperations, BaseProvider):
     def delete_object(self, ctx: RequestContext, request: dict) -> dict:
         bucket = request["Bucket"]
         self._bucket(bucket)
-        return self._delete_key(bucket, key_bytes(request["Key"]), request.get("VersionId"))
+        out = self._delete_key(bucket, key_bytes(request["Key"]), request.get("VersionId"),
+                               bool(request.get("BypassGovernanceRetention")))
+        self._announce_delete(ctx, bucket, request["Key"], request.get("VersionId"), out)  # s3 storage: events
+        return out
 
-    def _delete_key(self, bucket: str, raw_key: bytes, version_id: str | None = None) -> dict:
+    def _delete_key(self, bucket: str, raw_key: bytes, version_id: str | None = None, bypass: bool = False) -> dict:
         """Delete a key (a marker when versioned) or one version of it; answers DeleteObject's members."""
         db = self.env.db
         if version_id is not None:
@@ -386,6 +421,8 @@ class Provider(MultipartOperations, BaseProvider):
             if version_id is not None:
                 row = versions.find(db, bucket, raw_key, version_id)
                 if row is not None:
+                    self._check_deletable(bucket, raw_key, version_id, bypass)  # s3 storage: object lock
+                    self._forget_version_state(bucket, raw_key, version_id)
                     if db.query_one("SELECT 1 FROM s3_latest WHERE bucket = ? AND key = ? AND version_id = ?",
                                     (bucket, raw_key, version_id)):
                         versions.remove_current(db, bucket, raw_key)
@@ -403,6 +440,7 @@ class Provider(MultipartOperations, BaseProvider):
                 if old:
                     versions.remove_current(db, bucket, raw_key)
                     blobs.append(old["blob_id"])
+                    self._forget_version_state(bucket, raw_key, versions.NULL)  # s3 storage
             else:
                 old = db.query_one("SELECT blob_id, version_id FROM s3_latest WHERE bucket = ? AND key = ?",
                                    (bucket, raw_key))
@@ -415,6 +453,7 @@ class Provider(MultipartOperations, BaseProvider):
                 marker_id = versions.new_version_id() if status == "Enabled" else versions.NULL
                 if status == "Suspended":
                     blobs += versions.drop_null(db, bucket, raw_key)
+                    self._forget_version_state(bucket, raw_key, versions.NULL)  # s3 storage
                 versions.add_marker(db, bucket, raw_key, marker_id, int(clock.now().timestamp()))
                 out.update({"DeleteMarker": True, "VersionId": marker_id})
         for blob_id in blobs:
@@ -438,7 +477,9 @@ class Provider(MultipartOperations, BaseProvider):
                 errors.append({"Key": key, "Code": e.code, "Message": e.message})
                 continue
             try:
-                result = self._delete_key(bucket, raw, item.get("VersionId"))
+                result = self._delete_key(bucket, raw, item.get("VersionId"),
+                                          bool(request.get("BypassGovernanceRetention")))
+                self._announce_delete(ctx, bucket, key, item.get("VersionId"), result)  # s3 storage: events
             except ServiceError as e:
                 errors.append({"Key": key, "VersionId": item["VersionId"], "Code": e.code, "Message": e.message}
                               if item.get("VersionId") else {"Key": key, "Code": e.code, "Message": e.message})
@@ -463,16 +504,23 @@ class Provider(MultipartOperations, BaseProvider):
         source = request["CopySource"]
         src_bucket, src_key, src_version = _split_copy_source(source)
         src = self._object(src_bucket, src_key, src_version, copy_source=True)
+        encryption.check_read(ctx, request, json.loads(src["headers"]), "CopySource")  # s3 security: SSE-C
         check_conditions(request, src["etag"], src["last_modified"], prefix="CopySource")
         bucket, key = request["Bucket"], request["Key"]
         raw_key = key_bytes(key)
-        self._bucket(bucket)
+        self._check_readable(src_bucket, src, copy_source=True)  # s3 storage: classes and lock
+        storage_class = check_storage_class(request.get("StorageClass"))  # a copy is STANDARD unless asked
+        lock = self._lock_request(bucket, request, None)
+        dest = self._bucket(bucket)
+        sse = encryption.attributes_for_write(ctx, request, dest)  # s3 security: SSE
+        acl = self._acl_for_write(ctx, dest, request)  # s3 security: ACL (a copy's own, never the source's)
         directive = request.get("MetadataDirective") or "COPY"
         if directive not in ("COPY", "REPLACE"):
             raise ServiceError("InvalidArgument", "Unknown metadata directive.", 400)
         tag_directive = request.get("TaggingDirective") or "COPY"
         changes = any(request.get(m) is not None for m in ("StorageClass", "WebsiteRedirectLocation",
-                                                          "ServerSideEncryption", "SSEKMSKeyId"))
+                                                          "ServerSideEncryption", "SSEKMSKeyId",
+                                                          "SSECustomerAlgorithm"))
         if (src_bucket, src_key) == (bucket, key) and directive == "COPY" and not changes:
             raise ServiceError(
                 "InvalidRequest",
@@ -488,6 +536,8 @@ class Provider(MultipartOperations, BaseProvider):
             tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
         else:
             tags = json.loads(src["tags"])
+        stored = {**{k: v for k, v in encryption.without_attributes(stored).items() if k not in ("_ACL", "_Owner")},
+                  **sse, **acl}
         with self.env.blobs.open(src["blob_id"]) as f, self.env.blobs.new_writer() as writer:
             while chunk := f.read(1024 * 1024):
                 writer.write(chunk)
@@ -495,14 +545,16 @@ class Provider(MultipartOperations, BaseProvider):
         try:
             replaced, version_id = self._write_object(
                 bucket, raw_key, blob_id, src["size"], src["etag"], stored, metadata,
-                request.get("StorageClass") or src["storage_class"], json.loads(src["checksums"]), tags)
+                storage_class, json.loads(src["checksums"]), tags, lock=lock)
         except BaseException:
             self.env.blobs.delete(blob_id)
             raise
         for old in replaced:
             self.env.blobs.delete(old)
         row = self._object(bucket, key)
-        out: dict = {"CopyObjectResult": {"ETag": row["etag"], "LastModified": _iso(row["last_modified"])}}
+        self._announce(ctx, "ObjectCreated:Copy", bucket, row)  # s3 storage: events
+        out: dict = {"CopyObjectResult": {"ETag": row["etag"], "LastModified": _iso(row["last_modified"])},
+                     **encryption.response_members(stored)}
         if src_version is not None:
             out["CopySourceVersionId"] = src_version
         elif src["version_id"] != versions.NULL:
@@ -525,6 +577,7 @@ class Provider(MultipartOperations, BaseProvider):
             raise ServiceError("AccessDenied", "Mfa Authentication must be used for this request", 403)
         if mfa_delete == "Enabled":
             raise ServiceError("NotImplemented", "MFA delete is not implemented by gureum yet.", 501)
+        self._check_versioning_change(row["name"], status)  # s3 storage: object lock keeps versioning on
         self.env.db.execute(
             "UPDATE s3_buckets SET versioning = coalesce(?, versioning), mfa_delete = coalesce(?, mfa_delete)"
             " WHERE name = ?", (status, mfa_delete, row["name"]))
@@ -615,6 +668,8 @@ class Provider(MultipartOperations, BaseProvider):
                 markers.append(item)
                 continue
             item.update({"ETag": row["etag"], "Size": row["size"], "StorageClass": row["storage_class"]})
+            if "RestoreStatus" in (request.get("OptionalObjectAttributes") or []):  # s3 storage: restores
+                self._list_restore_status(bucket, row, row["version_id"], item)
             if json.loads(row["checksums"]):
                 item["ChecksumAlgorithm"] = [k[8:] for k in json.loads(row["checksums"])]
                 item["ChecksumType"] = "FULL_OBJECT"
@@ -634,7 +689,7 @@ class Provider(MultipartOperations, BaseProvider):
         return {"TagSet": [{"Key": k, "Value": v} for k, v in json.loads(row["tags"]).items()]}
 
     def put_object_tagging(self, ctx: RequestContext, request: dict) -> dict:
-        self._object(request["Bucket"], request["Key"])
+        row = self._object(request["Bucket"], request["Key"])
         tag_set = (request.get("Tagging") or {}).get("TagSet") or []
         tags = {t["Key"]: t["Value"] for t in tag_set}
         if len(tags) != len(tag_set):
@@ -642,12 +697,14 @@ class Provider(MultipartOperations, BaseProvider):
         check_tags(tags)
         self.env.db.execute("UPDATE s3_objects SET tags = ? WHERE bucket = ? AND key = ?",
                             (json.dumps(tags), request["Bucket"], key_bytes(request["Key"])))
+        self._announce(ctx, "ObjectTagging:Put", request["Bucket"], row)  # s3 storage: events
         return {}
 
     def delete_object_tagging(self, ctx: RequestContext, request: dict) -> dict:
-        self._object(request["Bucket"], request["Key"])
+        row = self._object(request["Bucket"], request["Key"])
         self.env.db.execute("UPDATE s3_objects SET tags = '{}' WHERE bucket = ? AND key = ?",
                             (request["Bucket"], key_bytes(request["Key"])))
+        self._announce(ctx, "ObjectTagging:Delete", request["Bucket"], row)  # s3 storage: events
         return {}
 
     # --- listing ---------------------------------------------------------------------
@@ -680,6 +737,8 @@ class Provider(MultipartOperations, BaseProvider):
             if json.loads(value["checksums"]):
                 item["ChecksumAlgorithm"] = [k[8:] for k in json.loads(value["checksums"])]
                 item["ChecksumType"] = "FULL_OBJECT"
+            if "RestoreStatus" in (request.get("OptionalObjectAttributes") or []):  # s3 storage: restores
+                self._list_restore_status(bucket, value, None, item)
             contents.append(item)
         out: dict = {"Name": bucket, "Prefix": enc(request.get("Prefix") or ""), "MaxKeys": max_keys,
                      "IsTruncated": page.truncated}
@@ -732,7 +791,7 @@ class Provider(MultipartOperations, BaseProvider):
         row = self._bucket(request["Bucket"])
         text = request["Policy"]
         raw = policy.validate(text, row["name"])
-        if self._pab(row).get("BlockPublicPolicy") and policy.is_public(raw):
+        if self._effective_pab(row).get("BlockPublicPolicy") and policy.is_public(raw):
             raise ServiceError(
                 "AccessDenied",
                 f"User: {ctx.principal.arn} is not authorized to perform: s3:PutBucketPolicy on resource: "
@@ -799,31 +858,6 @@ class Provider(MultipartOperations, BaseProvider):
     def delete_bucket_ownership_controls(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
         self.env.db.execute("UPDATE s3_buckets SET ownership = NULL WHERE name = ?", (row["name"],))
-        return {}
-
-    def _owner_grants(self, account_id: str) -> dict:
-        owner = {"ID": canonical_id(account_id)}
-        return {"Owner": owner, "Grants": [{"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]}
-
-    def get_bucket_acl(self, ctx: RequestContext, request: dict) -> dict:
-        return self._owner_grants(self._bucket(request["Bucket"])["account_id"])
-
-    def get_object_acl(self, ctx: RequestContext, request: dict) -> dict:
-        self._object(request["Bucket"], request["Key"])
-        return self._owner_grants(self._bucket(request["Bucket"])["account_id"])
-
-    def put_bucket_acl(self, ctx: RequestContext, request: dict) -> dict:
-        return self._put_acl(self._bucket(request["Bucket"]), request)
-
-    def put_object_acl(self, ctx: RequestContext, request: dict) -> dict:
-        self._object(request["Bucket"], request["Key"])
-        return self._put_acl(self._bucket(request["Bucket"]), request)
-
-    def _put_acl(self, row, request: dict) -> dict:
-        if row["ownership"] in (None, "BucketOwnerEnforced") and request.get("ACL") != "bucket-owner-full-control":
-            raise _acl_not_supported()
-        if row["ownership"] != "BucketOwnerEnforced":
-            raise ServiceError("NotImplemented", "ACLs other than the owner's are not implemented by gureum yet.", 501)
         return {}
 
 

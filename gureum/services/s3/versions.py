@@ -16,8 +16,12 @@ NULL = "null"
 _COLUMNS = "blob_id, size, etag, last_modified, headers, metadata, storage_class, checksums, tags"
 
 
+_VERSION_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
+
+
 def new_version_id() -> str:
-    return secrets.token_urlsafe(24)  # 24 random bytes -> 32 characters
+    """32 characters of letters, digits, `.` and `_`, like AWS's (never a leading `-`)."""
+    return "".join(secrets.choice(_VERSION_ALPHABET) for _ in range(32))
 
 
 def check_version_id(version_id: str) -> None:
