@@ -164,7 +164,7 @@ def test_parameter_rules(ddb):
            ConditionExpression="attribute_exists(a)", ExpressionAttributeValues={}, **key)
     _fails(ddb.delete_item, message="ExpressionAttributeValues contains invalid value",
            ConditionExpression="a = :v", ExpressionAttributeValues={":v": {"SS": []}}, **key)
-    _fails(ddb.delete_item, message="not supported by gureum yet",
-           Expected={"a": {"Exists": False}}, **key)
+    _fails(ddb.delete_item, message="Value cannot be used when Exists is false for Attribute: a",
+           Expected={"a": {"Exists": False, "Value": {"N": "1"}}}, **key)
     ddb.put_item(TableName="items", Item={"pk": {"S": "p"}, "a": {"N": "1"}, "b": {"N": "2"}})
     assert ddb.get_item(AttributesToGet=["a"], **key)["Item"] == {"a": {"N": "1"}}

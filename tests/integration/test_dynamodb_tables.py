@@ -70,8 +70,9 @@ def test_create_table_validation(make_client):
         (dict(ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}),
          "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"),
         (dict(KeySchema=[{"AttributeName": "pk", "KeyType": "RANGE"}]), "The first KeySchemaElement is not a HASH key type"),
-        (dict(GlobalSecondaryIndexes=[{"IndexName": "gsi", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                                       "Projection": {"ProjectionType": "ALL"}}]), "not supported"),
+        (dict(GlobalSecondaryIndexes=[{"IndexName": "gsi", "KeySchema": [{"AttributeName": "nope", "KeyType": "HASH"}],
+                                       "Projection": {"ProjectionType": "ALL"}}]),
+         "Some index key attributes are not defined in AttributeDefinitions. Keys: [nope], AttributeDefinitions: [pk]"),
     ]
     for extra, message in cases:
         with pytest.raises(ClientError) as excinfo:

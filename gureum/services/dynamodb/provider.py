@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
 import uuid
 import zlib
 from datetime import datetime, timezone
@@ -20,7 +19,7 @@ from gureum.context import RequestContext
 from gureum.policy.actions_dynamodb import set_partition_key_lookup
 from gureum.protocol.errors import ServiceError
 from gureum.services.base import BaseProvider
-from gureum.services.dynamodb import keys, types
+from gureum.services.dynamodb import keys, legacy, types
 from gureum.services.dynamodb.errors import (
     conditional_check_failed,
     in_use,
@@ -30,10 +29,15 @@ from gureum.services.dynamodb.errors import (
 )
 from gureum.services.dynamodb.expressions import evaluate
 from gureum.services.dynamodb.expressions.parser import Placeholders, parse
+from gureum.services.dynamodb.backups import BackupOperations
+from gureum.services.dynamodb.idempotency import RequestTokens
+from gureum.services.dynamodb.partiql.operations import PartiQLOperations
 from gureum.services.dynamodb.tables import Table, check_billing, check_key_schema, check_table_name
+from gureum.services.dynamodb.indexes import IndexesMixin, check_create
+from gureum.services.dynamodb.streams import StreamsMixin
+from gureum.services.dynamodb.ttl import TtlMixin
 
 PAGE_BYTES = 1024 * 1024
-IDEMPOTENCY_SECONDS = 600
 _FETCH = 256
 
 MIGRATIONS = [
@@ -58,15 +62,16 @@ def _ts(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
-class Provider(BaseProvider):
+class Provider(PartiQLOperations, BackupOperations, IndexesMixin, StreamsMixin, TtlMixin, BaseProvider):
     service_name = "dynamodb"
     MIGRATIONS = MIGRATIONS
 
     def __init__(self, env):
         super().__init__(env)
         self._tables: dict[tuple[str, str, str], Table] = {}
-        self._tokens: dict[tuple[str, str], tuple[float, str, dict]] = {}
+        self._request_tokens = RequestTokens(env.db)  # TransactWriteItems ClientRequestToken, in SQLite
         set_partition_key_lookup(self._partition_key_name)
+        self._setup_changes()  # indexes, streams, TTL
 
     # ---- tables ----------------------------------------------------------------------------
 
@@ -123,20 +128,19 @@ class Provider(BaseProvider):
             "TableId": table.table_id,
             "BillingModeSummary": billing,
             "DeletionProtectionEnabled": table.deletion_protection,
+            **self._describe_changes(table),
         }
 
     def create_table(self, ctx: RequestContext, request: dict) -> dict:
         name = request["TableName"]
         check_table_name(name)
-        for unsupported in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            if request.get(unsupported):
-                raise validation(f"{unsupported} are not supported by gureum yet; create the table without them")
-        if (request.get("StreamSpecification") or {}).get("StreamEnabled"):
-            raise validation("StreamSpecification is not supported by gureum yet; create the table without a stream")
         key_schema, definitions = request["KeySchema"], request["AttributeDefinitions"]
-        check_key_schema(key_schema, definitions)
+        check_key_schema(key_schema, definitions,
+                         indexed=bool(request.get("GlobalSecondaryIndexes") or request.get("LocalSecondaryIndexes")))
         mode = request.get("BillingMode", "PROVISIONED")
         read, write = check_billing(mode, request.get("ProvisionedThroughput"))
+        indexes = check_create(request, mode)
+        stream_view = self._check_stream_spec(request.get("StreamSpecification"))
         if self._find(ctx.account_id, ctx.region, name):
             raise in_use(f"Table already exists: {name}")
         now = _now()
@@ -149,7 +153,10 @@ class Provider(BaseProvider):
             deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
             tags={t["Key"]: t["Value"] for t in request.get("Tags", [])},
             pay_per_request_since=now if mode == "PAY_PER_REQUEST" else None,
+            indexes=indexes,
         )
+        if stream_view:
+            self._enable_stream(table, stream_view)
         self._save(table)
         return {"TableDescription": self._describe(table)}
 
@@ -183,18 +190,18 @@ class Provider(BaseProvider):
         with self.env.db.transaction():
             self.env.db.execute("DELETE FROM dynamodb_items WHERE table_id = ?", (table.table_id,))
             self.env.db.execute("DELETE FROM dynamodb_tables WHERE table_id = ?", (table.table_id,))
+            self._drop_changes(table)
         self._tables.pop((table.account_id, table.region, table.name), None)
         return {"TableDescription": described}
 
     def update_table(self, ctx: RequestContext, request: dict) -> dict:
         name = request["TableName"]
         table = self._table(ctx, name, f"Requested resource not found: Table: {name} not found")
-        for unsupported in ("GlobalSecondaryIndexUpdates", "StreamSpecification", "ReplicaUpdates"):
-            if request.get(unsupported):
-                raise validation(f"{unsupported} is not supported by gureum yet")
+        if request.get("ReplicaUpdates"):
+            raise validation("ReplicaUpdates is not supported by gureum yet")
         mode = request.get("BillingMode", table.billing_mode)
         throughput = request.get("ProvisionedThroughput")
-        changed = False
+        changed, index_statuses = self._update_changes(table, request)
         if mode != table.billing_mode or throughput:
             if mode == "PROVISIONED" and not throughput and table.billing_mode == "PAY_PER_REQUEST":
                 raise invalid_parameter("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
@@ -210,7 +217,7 @@ class Provider(BaseProvider):
             raise validation("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                              "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
         self._save(table)
-        return {"TableDescription": self._describe(table)}
+        return {"TableDescription": self._show_index_statuses(self._describe(table), index_statuses)}
 
     def tag_resource(self, ctx: RequestContext, request: dict) -> dict:
         table = self._by_arn(ctx, request["ResourceArn"])
@@ -276,6 +283,8 @@ class Provider(BaseProvider):
         return _decode(row["item"]) if row else None
 
     def _store(self, table: Table, hk: bytes, rk: bytes, item: dict | None, size: int = 0) -> None:
+        self._item_changed(table, hk, rk, item)  # indexes, TTL and stream, in this transaction
+        self._pitr_changed(table, hk, rk)  # point-in-time recovery's change log (backups.py)
         if item is None:
             self.env.db.execute("DELETE FROM dynamodb_items WHERE table_id = ? AND hk = ? AND rk = ?",
                                 (table.table_id, hk, rk))
@@ -295,7 +304,7 @@ class Provider(BaseProvider):
     def _condition(self, request: dict, ph: Placeholders):
         text = request.get("ConditionExpression")
         if text is None:
-            return None
+            return legacy.expected(request)
         return ph.bind(parse("condition", "ConditionExpression", text), "ConditionExpression")
 
     def _check(self, cond, old: dict | None, request: dict) -> None:
@@ -326,10 +335,10 @@ class Provider(BaseProvider):
         key = request["Key"]
         hk, rk = self._key(table, key)
         ph = _placeholders(request)
-        if request.get("AttributeUpdates") is not None:
-            raise validation("AttributeUpdates is not supported by gureum yet; use UpdateExpression")
         text = request.get("UpdateExpression")
         actions = ph.bind(parse("update", "UpdateExpression", text), "UpdateExpression") if text is not None else ()
+        if request.get("AttributeUpdates"):
+            actions = legacy.attribute_updates(request["AttributeUpdates"])
         cond = self._condition(request, ph)
         ph.check_all_used()
         for action in actions:
@@ -427,6 +436,7 @@ class Provider(BaseProvider):
         return out
 
     def _write_capacity(self, out: dict, request: dict, table: Table, old: dict | None, size: int) -> None:
+        self._collection_metrics(out, request, table)
         written = max(size, types.item_size(old) if old else 0)
         self._capacity(out, request, table, max(1, math.ceil(written / 1024)))
 
@@ -438,14 +448,13 @@ class Provider(BaseProvider):
     def query(self, ctx: RequestContext, request: dict) -> dict:
         table = self._table(ctx, request["TableName"])
         if request.get("IndexName"):
-            raise validation(f"The table does not have the specified index: {request['IndexName']}")
-        if request.get("KeyConditions") is not None or request.get("QueryFilter") is not None:
-            raise validation("KeyConditions and QueryFilter are not supported by gureum yet; use expressions")
+            return self._read_index(table, request, scan=False)
         ph = _placeholders(request)
         text = request.get("KeyConditionExpression")
-        if text is None:
+        if text is None and request.get("KeyConditions") is None:
             raise validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
-        key_cond = ph.bind(parse("condition", "KeyConditionExpression", text), "KeyConditionExpression")
+        key_cond = (ph.bind(parse("condition", "KeyConditionExpression", text), "KeyConditionExpression") if text is not None
+                    else legacy.key_conditions(request["KeyConditions"]))
         hk, bounds = _key_bounds(table, key_cond)
         filt, projection, select = self._read_options(request, ph)
         ph.check_all_used()
@@ -475,9 +484,7 @@ class Provider(BaseProvider):
     def scan(self, ctx: RequestContext, request: dict) -> dict:
         table = self._table(ctx, request["TableName"])
         if request.get("IndexName"):
-            raise validation(f"The table does not have the specified index: {request['IndexName']}")
-        if request.get("ScanFilter") is not None:
-            raise validation("ScanFilter is not supported by gureum yet; use FilterExpression")
+            return self._read_index(table, request, scan=True)
         segment, total = request.get("Segment"), request.get("TotalSegments")
         if (segment is None) != (total is None):
             raise validation("The TotalSegments parameter is required but was not present in the request when Segment parameter is present"
@@ -504,6 +511,10 @@ class Provider(BaseProvider):
     def _read_options(self, request: dict, ph: Placeholders):
         text = request.get("FilterExpression")
         filt = ph.bind(parse("condition", "FilterExpression", text), "FilterExpression") if text is not None else None
+        if request.get("QueryFilter") or request.get("ScanFilter"):
+            filt = legacy.filter_conditions(request.get("QueryFilter") or request.get("ScanFilter"),
+                                            request.get("ConditionalOperator"))
+        legacy.attributes_to_get(request)
         projection = self._projection(request, ph)
         select = request.get("Select")
         if select == "SPECIFIC_ATTRIBUTES" and projection is None:
@@ -627,14 +638,9 @@ class Provider(BaseProvider):
         token = request.get("ClientRequestToken")
         fingerprint = hashlib.sha256(json.dumps(entries, sort_keys=True, default=repr).encode()).hexdigest()
         if token:
-            now = time.time()
-            self._tokens = {k: v for k, v in self._tokens.items() if v[0] > now - IDEMPOTENCY_SECONDS}
-            earlier = self._tokens.get((ctx.account_id, token))
-            if earlier:
-                if earlier[1] != fingerprint:
-                    raise ServiceError("IdempotentParameterMismatchException",
-                                       "Request parameters do not match those of a previous request with the same ClientRequestToken", 400)
-                return earlier[2]
+            earlier = self._request_tokens.earlier(ctx.account_id, ctx.region, token, fingerprint)
+            if earlier is not None:
+                return earlier
         plans = []
         seen = set()
         for entry in entries:
@@ -687,7 +693,7 @@ class Provider(BaseProvider):
         out: dict = {}
         _add_consumed_per_table(out, request, units)
         if token:
-            self._tokens[(ctx.account_id, token)] = (time.time(), fingerprint, out)
+            self._request_tokens.remember(ctx.account_id, ctx.region, token, fingerprint, out)
         return out
 
     def transact_get_items(self, ctx: RequestContext, request: dict) -> dict:
@@ -727,14 +733,11 @@ def _placeholders(request: dict) -> Placeholders:
 def check_parameters(request: dict) -> None:
     """AWS's rules for mixing expressions, placeholders and the legacy parameters."""
     used = [p for p in EXPRESSIONS if p in request]
-    legacy = [p for p in LEGACY if p in request]
+    # KeyConditions may go with a FilterExpression or ProjectionExpression (not a KeyConditionExpression).
+    legacy = [p for p in LEGACY if p in request and (p != "KeyConditions" or "KeyConditionExpression" in request)]
     if used and legacy:
         raise validation("Can not use both expression and non-expression parameters in the same request: "
                          f"Non-expression parameters: {{{', '.join(legacy)}}} Expression parameters: {{{', '.join(used)}}}")
-    supported_legacy = [p for p in legacy if p != "AttributesToGet"]
-    if supported_legacy:
-        raise validation(f"The legacy parameter {supported_legacy[0]} is not supported by gureum yet; "
-                         "use the equivalent expression parameter")
     if not used:
         for placeholder in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
             if placeholder in request:
@@ -863,4 +866,6 @@ def _encode(item: dict) -> str:
 
 
 def _decode(text: str) -> dict:
+    if '"B":' not in text and '"BS":' not in text:  # no binaries: the stored form is the wire form
+        return json.loads(text)
     return {k: types.from_storage(v) for k, v in json.loads(text).items()}

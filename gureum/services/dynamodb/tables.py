@@ -25,6 +25,13 @@ class Table:
     deletion_protection: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     pay_per_request_since: float | None = None
+    # Secondary indexes as stored descriptions (indexes.py), GSIs and LSIs alike.
+    indexes: list[dict] = field(default_factory=list)
+    # The view type while a stream is enabled, and the label of the latest stream (kept after disabling).
+    stream_view_type: str | None = None
+    stream_label: str | None = None
+    # The TTL attribute while Time to Live is enabled.
+    ttl_attribute: str | None = None
 
     @property
     def arn(self) -> str:
@@ -41,6 +48,13 @@ class Table:
     def key_type(self, name: str) -> str:
         return next(d["AttributeType"] for d in self.attribute_definitions if d["AttributeName"] == name)
 
+    @property
+    def stream_arn(self) -> str | None:
+        return f"{self.arn}/stream/{self.stream_label}" if self.stream_label else None
+
+    def index(self, name: str) -> dict | None:
+        return next((i for i in self.indexes if i["IndexName"] == name), None)
+
 
 def check_table_name(name: str, member: str = "tableName") -> None:
     problems = []
@@ -55,7 +69,7 @@ def check_table_name(name: str, member: str = "tableName") -> None:
         raise validation(f"{n} validation error{'s' if n > 1 else ''} detected: " + "; ".join(problems))
 
 
-def check_key_schema(key_schema: list[dict], definitions: list[dict]) -> None:
+def check_key_schema(key_schema: list[dict], definitions: list[dict], *, indexed: bool = False) -> None:
     if not 1 <= len(key_schema) <= 2:
         raise validation("1 validation error detected: Value at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
     if key_schema[0]["KeyType"] != "HASH":
@@ -74,7 +88,7 @@ def check_key_schema(key_schema: list[dict], definitions: list[dict]) -> None:
         raise invalid_parameter(
             f"Some index key attributes are not defined in AttributeDefinitions. Keys: [{', '.join(missing)}], "
             f"AttributeDefinitions: [{', '.join(defined)}]")
-    if len(defined) != len(keys):
+    if not indexed and len(defined) != len(keys):
         raise invalid_parameter("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
     for d in definitions:
         if d["AttributeType"] not in ("S", "N", "B"):

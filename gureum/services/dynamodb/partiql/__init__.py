@@ -1,0 +1,1 @@
+"""PartiQL for DynamoDB: a lark grammar and its translation onto the item operations."""
