@@ -6,6 +6,7 @@ import hashlib
 from typing import AsyncIterator
 
 from gureum.protocol.errors import ServiceError
+from gureum.protocol.http import HttpRequest, HttpResponse
 
 # Bodies of non-streaming operations are read into memory; nothing AWS accepts in one
 # non-streaming request comes near this (Lambda's 50 MB zip, base64-encoded, is the largest).
@@ -43,3 +44,14 @@ async def check_sha256(chunks: AsyncIterator[bytes], expected_hex: str) -> Async
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
             400,
         )
+
+
+def close_if_unread(response: HttpResponse, request: HttpRequest) -> HttpResponse:
+    """Answering before the client finished sending (a refused upload) ends the connection.
+
+    The unread rest of the body would otherwise be taken for the next request on it.
+    """
+    stream = request.body_stream
+    if request.unread is not None or (stream is not None and not stream.exhausted):
+        response.set_header("Connection", "close")
+    return response

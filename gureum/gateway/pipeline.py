@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from urllib.parse import unquote
 from xml.sax.saxutils import escape
 from datetime import datetime, timezone
 from typing import Any
@@ -17,8 +16,10 @@ from gureum.auth import sigv4
 from gureum.auth.chunked import decode_aws_chunked
 from gureum.context import ANONYMOUS, Principal, RequestContext
 from gureum.gateway import body as bodies
+from gureum.gateway.body import close_if_unread
 from gureum.gateway.registry import BY_ENDPOINT_PREFIX, BY_NAME, ServiceSpec
-from gureum.gateway.routing import Route, commercial_regions, route, s3_address, website_host
+from gureum.gateway.routing import Route, commercial_regions, route
+from gureum.gateway.s3_endpoints import S3Endpoints
 from gureum.gateway.runtime import Runtime
 from gureum.policy import PolicySources, authorize
 from gureum.protocol import dispatch
@@ -27,10 +28,8 @@ from gureum.protocol.http import BodyStream, HttpRequest, HttpResponse
 from gureum.protocol.model import service_model
 from gureum.protocol.serializers import serialize_error, serialize_response
 from gureum.services.iam.access_keys import note_access_key_used
-from gureum.services.s3 import post as s3_post
 
 log = logging.getLogger("gureum.gateway")
-S3 = BY_NAME["s3"]
 
 REST_PROTOCOLS = ("rest-xml", "rest-json")
 
@@ -49,6 +48,7 @@ class Pipeline:
             resource_account=lambda action, arn: self._resource_hook(arn, "resource_account", action, arn),
             enforce=runtime.settings.iam_enforcement,
         )
+        self.s3 = S3Endpoints(runtime, self.policy_sources)
 
     def _iam(self):
         return self.runtime.provider_by_name("iam")
@@ -63,51 +63,15 @@ class Pipeline:
         method = getattr(provider, hook, None)
         return method(*args) if method else None
 
-    # --- S3 website endpoint and CORS: around the API path (gureum/services/s3/website.py, cors.py)
-
     async def handle(self, request: HttpRequest, request_id: str, client_ip: str) -> tuple[HttpResponse, dict]:
-        site = website_host(request.host)
-        if site is not None:
-            return await self._s3_website(request, request_id, client_ip, *site)
-        if request.method == "OPTIONS" and route(request, None, None, self.settings.default_region).service is S3:
-            bucket, key = s3_address(request)
-            return self._s3_preflight(request, request_id, bucket, key), {"service": "s3", "operation": "Preflight"}
-        cors_bucket = s3_address(request)[0] if "origin" in request.headers else None
+        answered = await self.s3.answer_outside_api(request, request_id, client_ip)
+        if answered is not None:
+            return answered
+        cors_bucket = self.s3.cors_bucket(request)  # before the path is rewritten to path style
         response, outcome = await self._handle(request, request_id, client_ip)
         if cors_bucket and outcome.get("service") == "s3":
-            from gureum.services.s3 import cors
-
-            cors.add_headers(self.runtime.provider(S3), cors_bucket, request, response)
+            self.s3.add_cors_headers(cors_bucket, request, response)
         return response, outcome
-
-    def _s3_preflight(self, request: HttpRequest, request_id: str, bucket: str | None, key: str) -> HttpResponse:
-        from gureum.services.s3 import cors
-
-        response = cors.preflight(self.runtime.provider(S3), request, bucket, key, request_id)
-        return _close_if_unread(response, request)
-
-    async def _s3_website(self, request: HttpRequest, request_id: str, client_ip: str, bucket: str,
-                          region: str) -> tuple[HttpResponse, dict]:
-        from gureum.services.s3 import cors, website
-
-        outcome = {"service": "s3", "operation": "WebsiteRequest"}
-        if request.method == "OPTIONS":
-            return self._s3_preflight(request, request_id, bucket, request.path.split("?", 1)[0][1:]), outcome
-
-        def allowed(operation: str, params: dict) -> bool:
-            ctx = RequestContext(request_id=request_id, service="s3", region=region, operation=operation,
-                                 protocol="rest-xml", source_ip=client_ip, request=request)
-            try:
-                authorize(ctx, "s3", operation, params, self.policy_sources)
-            except ServiceError:
-                return False
-            return True
-
-        provider = self.runtime.provider(S3)
-        response = await website.serve(provider, request, bucket, region, request_id, allowed, client_ip)
-        if "origin" in request.headers:
-            cors.add_headers(provider, bucket, request, response)
-        return _close_if_unread(response, request), outcome
 
     async def _handle(self, request: HttpRequest, request_id: str, client_ip: str) -> tuple[HttpResponse, dict]:
         ctx = RequestContext(request_id=request_id, service="", region="", source_ip=client_ip, request=request)
@@ -142,9 +106,9 @@ class Pipeline:
             if where.region not in commercial_regions():
                 code, message, status = sigv4.error_for("invalid_region", spec.name, ctx.protocol)
                 raise ServiceError(code, message.format(region=where.region), status)
-            if spec.name == "s3" and signature is None and s3_post.is_form_upload(request):
+            if spec.name == "s3" and signature is None and self.s3.is_browser_post(request):
                 outcome["operation"] = "PostObject"  # a browser upload (gureum/services/s3/post.py)
-                return _close_if_unread(await self._s3_post(ctx, where, request), request), outcome
+                return close_if_unread(await self.s3.browser_post(ctx, where, request), request), outcome
 
             operation, uri_params = self._find_rest_operation(spec, model, ctx.protocol, where, request)
             streaming = operation is not None and dispatch.streaming_input(operation)
@@ -172,16 +136,16 @@ class Pipeline:
             response = serialize_response(ctx.protocol, operation, output, request_id, method=request.method)
             if status is not None:
                 response.status = status
-            return _close_if_unread(response, request), outcome
+            return close_if_unread(response, request), outcome
         except ServiceError as error:
             if isinstance(error, sigv4.AuthError) and ctx.service:
                 code, message, status = sigv4.remap(error, ctx.service, ctx.protocol)
                 error = ServiceError(code, message, status, fields=error.fields)
             outcome["error"] = error.code
             if model is None:
-                return _close_if_unread(_unknown_service(ctx.service, request_id), request), outcome
+                return close_if_unread(_unknown_service(ctx.service, request_id), request), outcome
             response = serialize_error(ctx.protocol, model, operation, error, request_id, method=request.method)
-            return _close_if_unread(response, request), outcome
+            return close_if_unread(response, request), outcome
         except Exception:
             log.exception("internal error in %s.%s", ctx.service, ctx.operation)
             outcome["error"] = "InternalFailure"
@@ -227,18 +191,6 @@ class Pipeline:
             note_access_key_used(principal.access_key_id, spec.signing_name, signature.region)
         return principal, verified
 
-    async def _s3_post(self, ctx: RequestContext, where: Route, request: HttpRequest) -> HttpResponse:
-        path = request.path.split("?", 1)[0]
-        bucket = where.virtual_bucket or unquote(path.strip("/").split("/", 1)[0])
-        if not bucket or (not where.virtual_bucket and "/" in path.strip("/")):
-            raise dispatch.no_route_error("s3", request.method, path)
-
-        def allow(ctx: RequestContext, params: dict) -> None:
-            authorize(ctx, "s3", "PutObject", params, self.policy_sources)
-
-        return await s3_post.browser_post(self.runtime.provider(BY_NAME["s3"]), ctx, request, bucket,
-                                          self.runtime.credentials.lookup, allow)
-
     async def _call(self, spec: ServiceSpec, operation: OperationModel, ctx: RequestContext, params: dict) -> dict:
         provider = self.runtime.provider(spec)
         key = (spec.name, operation.name)
@@ -256,17 +208,6 @@ class Pipeline:
         if inspect.isawaitable(result):
             result = await result
         return result
-
-
-def _close_if_unread(response: HttpResponse, request: HttpRequest) -> HttpResponse:
-    """Answering before the client finished sending (a refused upload) ends the connection.
-
-    The unread rest of the body would otherwise be taken for the next request on it.
-    """
-    stream = request.body_stream
-    if request.unread is not None or (stream is not None and not stream.exhausted):
-        response.set_header("Connection", "close")
-    return response
 
 
 def _body_stream(request: HttpRequest, verified: "sigv4.VerifiedSignature | None") -> BodyStream:
