@@ -15,7 +15,7 @@ import signal
 from pathlib import Path
 from typing import Callable
 
-from scenarios import SCENARIOS
+from scenarios import PREPARE, SCENARIOS
 from servers import SERVERS, Server, ServerSpec
 
 TOP = 25
@@ -65,6 +65,8 @@ def cprofile(args: argparse.Namespace, save_to: Path) -> str:
         server.start()
         server.wait_ready(args.startup_timeout)
         for name in args.scenarios:
+            if name in PREPARE:
+                PREPARE[name](server.endpoint)
             SCENARIOS[name](server.endpoint, args.seconds, args.concurrency)
         prof = server.workdir / "gureum.prof"
         # uvicorn re-raises the signal it shut down on: SIGINT becomes KeyboardInterrupt, which

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import profiling  # noqa: E402
 from report import MIB, Metric, percentile, table  # noqa: E402
-from scenarios import CPU_TARGETS_MS, DEFAULT, SCENARIOS  # noqa: E402
+from scenarios import CPU_TARGETS_MS, DEFAULT, PREPARE, SCENARIOS  # noqa: E402
 from servers import ROOT, SERVERS, Server, ServerFailed  # noqa: E402
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -101,6 +101,14 @@ def measure_server(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_scenario(server: Server, name: str, args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        if name in PREPARE:  # data loading, before the CPU window
+            started = time.perf_counter()
+            PREPARE[name](server.endpoint)
+            print(f"    prepared in {time.perf_counter() - started:.1f} s", flush=True)
+    except Exception as e:
+        print(f"    prepare failed: {type(e).__name__}: {e}", flush=True)
+        return {"error": f"prepare: {type(e).__name__}: {e}"}
     cpu_before = server.cpu_seconds()
     try:
         load = SCENARIOS[name](server.endpoint, args.seconds, args.concurrency)
