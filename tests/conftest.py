@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -98,8 +99,8 @@ def endpoint(server) -> str:
     return server.endpoint
 
 
-@pytest.fixture(scope="session")
-def make_client(endpoint):
+def client_factory(endpoint: str):
+    """make(service, region, keys..., **config) -> a boto3 client of the server at `endpoint`."""
     import boto3
     from botocore.config import Config
 
@@ -116,6 +117,20 @@ def make_client(endpoint):
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def make_client(endpoint):
+    return client_factory(endpoint)
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_root, request):
+    """A server for one test module alone: for tests that move the service clock."""
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    s = Server(tmp_root / f"{name}-{uuid.uuid4().hex[:6]}").start()
+    yield s
+    s.stop()
 
 
 @pytest.fixture(scope="session")

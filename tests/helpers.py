@@ -20,3 +20,8 @@ def internal_call(endpoint: str, method: str, path: str, payload: dict | None = 
     http_request = urllib.request.Request(prepared.url, data=data or None, method=method, headers=dict(prepared.headers))
     with urllib.request.urlopen(http_request, timeout=10) as r:
         return json.load(r)
+
+
+def advance_clock(endpoint: str, seconds: float) -> dict:
+    """Move a server's service clock forward (only ever on a server of the test's own)."""
+    return internal_call(endpoint, "POST", "/_gureum/clock", {"advance_seconds": seconds})

@@ -3,40 +3,27 @@ attributes, status, console output, credit specifications and the vCPU quota."""
 
 from __future__ import annotations
 
-import uuid
 import base64
 import ipaddress
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
-from tests.helpers import internal_call
+from tests.conftest import client_factory
+from tests.helpers import advance_clock
 
 REGION = "eu-west-2"
 
 
 @pytest.fixture(scope="module")
-def own_server(tmp_root):
-    """A server of this module's own: these tests move the service clock."""
-    s = Server(tmp_root / f"ec2-instances-{uuid.uuid4().hex[:6]}").start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
 def endpoint(own_server) -> str:
+    """These tests move the service clock: they have a server of their own."""
     return own_server.endpoint
 
 
 @pytest.fixture(scope="module")
 def make_client(endpoint):
-    def make(service: str, region: str = "us-east-1"):
-        return boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id="test",
-                            aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
-    return make
+    return client_factory(endpoint)
 
 
 def _error(excinfo) -> tuple[str, str]:
@@ -65,7 +52,7 @@ def arm_ami(ec2):
 
 def settle(endpoint: str, seconds: float = 5) -> None:
     """Move the service clock past the boot and stop delays."""
-    internal_call(endpoint, "POST", "/_gureum/clock", {"advance_seconds": seconds})
+    advance_clock(endpoint, seconds)
 
 
 def run(ec2, ami, **kwargs) -> dict:

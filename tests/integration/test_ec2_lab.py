@@ -12,29 +12,18 @@ import base64
 import json
 import shutil
 import subprocess
-import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
-from tests.helpers import internal_call
+from tests.conftest import client_factory
+from tests.helpers import advance_clock
 
 NGINX = """#!/bin/bash
 dnf install -y nginx
 systemctl enable --now nginx
 echo "<h1>Hello from $(hostname -f)</h1>" > /usr/share/nginx/html/index.html
 """
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_root):
-    """A server of this module's own: the lab moves the service clock."""
-    s = Server(tmp_root / f"ec2-lab-{uuid.uuid4().hex[:6]}").start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +34,12 @@ def cli(aws_cli, own_server):
 
 
 def client(server, service: str, region: str):
-    return boto3.client(service, endpoint_url=server.endpoint, region_name=region, aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
+    return client_factory(server.endpoint)(service, region)
 
 
 def settle(endpoint: str) -> None:
-    internal_call(endpoint, "POST", "/_gureum/clock", {"advance_seconds": 5})
+    """The lab moves the service clock past boot and stop: it runs on a server of its own."""
+    advance_clock(endpoint, 5)
 
 
 def cli_json(aws_cli, *args):
