@@ -16,6 +16,7 @@ import uuid
 from typing import Any, AsyncIterator
 
 from gureum.gateway import internal
+from gureum.gateway.body import ClientDisconnected
 from gureum.gateway.pipeline import Pipeline
 from gureum.gateway.runtime import Runtime
 from gureum.protocol.http import HttpRequest, HttpResponse
@@ -84,7 +85,7 @@ async def _body_chunks(receive) -> AsyncIterator[bytes]:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise ConnectionError("client disconnected")
+            raise ClientDisconnected("client disconnected")
         chunk = message.get("body", b"")
         if chunk:
             yield chunk

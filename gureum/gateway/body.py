@@ -13,6 +13,10 @@ from gureum.protocol.http import HttpRequest, HttpResponse
 MAX_BUFFERED_BODY = 128 * 1024 * 1024
 
 
+class ClientDisconnected(ConnectionError):
+    """The client went away before its request body was complete."""
+
+
 async def read_all(chunks: AsyncIterator[bytes] | None, limit: int = MAX_BUFFERED_BODY) -> bytes:
     if chunks is None:
         return b""

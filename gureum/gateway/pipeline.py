@@ -16,7 +16,7 @@ from gureum.auth import sigv4
 from gureum.auth.chunked import decode_aws_chunked
 from gureum.context import ANONYMOUS, Principal, RequestContext
 from gureum.gateway import body as bodies
-from gureum.gateway.body import close_if_unread
+from gureum.gateway.body import ClientDisconnected, close_if_unread
 from gureum.gateway.registry import BY_ENDPOINT_PREFIX, BY_NAME, ServiceSpec
 from gureum.gateway.routing import Route, commercial_regions, route
 from gureum.gateway.s3_endpoints import S3Endpoints
@@ -32,6 +32,14 @@ from gureum.services.iam.access_keys import note_access_key_used
 log = logging.getLogger("gureum.gateway")
 
 REST_PROTOCOLS = ("rest-xml", "rest-json")
+
+# httptools reads header sections of any size; nothing a client sends needs more than this
+# (S3 itself caps request headers at 8 KB, user metadata at 2 KB).
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def _header_bytes(request: HttpRequest) -> int:
+    return sum(len(name) + len(value) for name, value in request.headers.items())
 
 
 class Pipeline:
@@ -101,8 +109,13 @@ class Pipeline:
             ctx.region = where.region
             model = service_model(spec.name)
             ctx.protocol = dispatch.detect_protocol(model, request)
+            if _header_bytes(request) > MAX_HEADER_BYTES:
+                raise ServiceError("RequestHeaderSectionTooLarge",
+                                   "Your request header section exceeds the maximum allowed size.", 400)
             if early_error is not None:
                 raise early_error
+            if where.scope_mismatch is not None:
+                raise _scope_mismatch(where, signature, spec)
             if where.region not in commercial_regions():
                 code, message, status = sigv4.error_for("invalid_region", spec.name, ctx.protocol)
                 raise ServiceError(code, message.format(region=where.region), status)
@@ -146,6 +159,11 @@ class Pipeline:
                 return close_if_unread(_unknown_service(ctx.service, request_id), request), outcome
             response = serialize_error(ctx.protocol, model, operation, error, request_id, method=request.method)
             return close_if_unread(response, request), outcome
+        except ClientDisconnected:
+            # Nobody is left to answer; not a fault of ours (the server drops the response).
+            outcome["error"] = "ClientDisconnected"
+            response = HttpResponse(400, [("Connection", "close")], b"")
+            return response, outcome
         except Exception:
             log.exception("internal error in %s.%s", ctx.service, ctx.operation)
             outcome["error"] = "InternalFailure"
@@ -183,7 +201,8 @@ class Pipeline:
         secret, principal, _ = found
         if principal.session_token is not None or signature.security_token:
             if signature.security_token != principal.session_token:
-                raise sigv4.AuthError("unknown_key")
+                # A token of another session (or on a long-term key): S3 says InvalidToken.
+                raise sigv4.AuthError("invalid_token")
             if principal.expires_at is not None and principal.expires_at <= clock.now():
                 raise sigv4.AuthError("expired_token")
         verified = sigv4.verify(request, signature, secret, datetime.now(timezone.utc))
@@ -222,6 +241,26 @@ def _body_stream(request: HttpRequest, verified: "sigv4.VerifiedSignature | None
         chunks = decode_aws_chunked(chunks, request=request, verified=verified)
         length = request.headers.get("x-amz-decoded-content-length")
     return BodyStream(chunks, int(length) if length and length.isdigit() else None)
+
+
+def _scope_mismatch(where: Route, signature: "sigv4.SignatureInfo", spec: ServiceSpec) -> sigv4.AuthError:
+    """The error of an endpoint (service or region) that the credential scope does not name."""
+    if spec.signing_name == "s3":
+        if where.scope_mismatch == "service":
+            detail, fields = f'incorrect service "{signature.service}". This endpoint belongs to "s3".', None
+        else:
+            detail = f"the region '{signature.region}' is wrong; expecting '{where.region}'"
+            fields = {"Region": where.region}
+        if signature.presigned:
+            return sigv4.AuthError("incomplete_query", f"Error parsing the X-Amz-Credential parameter; {detail}",
+                                   service="s3", fields=fields)
+        return sigv4.AuthError("incomplete", f"The authorization header is malformed; {detail}",
+                               service="s3", fields=fields)
+    if where.scope_mismatch == "service":
+        return sigv4.AuthError("signature_mismatch", f"Credential should be scoped to correct service: "
+                               f"'{spec.signing_name}'. ", service=spec.signing_name)
+    return sigv4.AuthError("invalid_region", f"Credential should be scoped to a valid region, not "
+                           f"'{signature.region}'. ", service=spec.signing_name)
 
 
 def _unknown_service(name: str, request_id: str) -> HttpResponse:

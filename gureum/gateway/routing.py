@@ -33,6 +33,9 @@ class Route:
     # Virtual-hosted S3: the bucket from the Host, put in front of the path after the
     # signature is verified (the signature covers the path as sent).
     virtual_bucket: str | None = None
+    # The endpoint (Host or X-Amz-Target) names another service or region than the
+    # credential scope: "service" or "region", refused by the endpoint's service.
+    scope_mismatch: str | None = None
 
     def apply_path_style(self, request: HttpRequest) -> None:
         if self.virtual_bucket:
@@ -65,14 +68,21 @@ def route(request: HttpRequest, scope_service: str | None, scope_region: str | N
     host_service, host_region, bucket = _from_host(hostname)
 
     if scope_service is not None:
-        candidates = BY_SIGNING_NAME.get(scope_service)
         region = scope_region or default_region
+        target = headers.get("x-amz-target")
+        claimed = (BY_TARGET_PREFIX.get(target.rpartition(".")[0]) if target else None) or host_service
+        if claimed is not None and claimed.signing_name != scope_service:
+            # AWS's endpoint decides the service; a key scoped to another one is refused there.
+            return Route(claimed, host_region or region, scope_service, scope_mismatch="service")
+        candidates = BY_SIGNING_NAME.get(scope_service)
         if not candidates:
             return Route(None, region, scope_service)
         if len(candidates) == 1:
             spec = candidates[0]
         else:
             spec = _disambiguate(candidates, request, host_service)
+        if host_region and scope_region and host_region != scope_region:  # SigV2 has no region to check
+            return Route(spec, host_region, scope_service, scope_mismatch="region")
         return Route(spec, region, scope_service, bucket if spec is S3 else None)
 
     target = headers.get("x-amz-target")

@@ -89,7 +89,7 @@ def authorize(ctx: RequestContext, service: str, operation: str, params: dict, s
             message = _denial_message(principal, item, decision)
             if ctx.protocol == "ec2":
                 raise ServiceError("UnauthorizedOperation", _ec2_denial(message, principal, item, decision, facts), 403)
-            raise ServiceError(_access_denied_code(ctx), message, 403)
+            raise ServiceError(_access_denied_code(ctx), message, _access_denied_status(ctx))
 
 
 def _policy_set(principal: Principal, sources: PolicySources):
@@ -199,6 +199,12 @@ def decode_authorization_message(encoded: str) -> str | None:
         return zlib.decompress(base64.urlsafe_b64decode(encoded.encode())).decode()
     except (ValueError, zlib.error, UnicodeError):
         return None
+
+
+def _access_denied_status(ctx: RequestContext) -> int:
+    # awsJson services (DynamoDB, KMS, SSM, ...) answer every client error with 400; the
+    # query-compatible ones (SQS, CloudWatch) keep their query protocol's 403.
+    return 400 if ctx.protocol == "json" and ctx.service not in ("sqs", "cloudwatch") else 403
 
 
 def _access_denied_code(ctx: RequestContext) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from botocore.model import OperationModel
 
 from gureum.protocol.errors import ServiceError
-from gureum.protocol.parsers.values import InvalidValue
+from gureum.protocol.parsers.values import InvalidValue, MissingMember
 
 _DEFAULT_BODY_CODE = {
     "json": "SerializationException",
@@ -58,3 +58,21 @@ def binding_error(protocol: str, operation: OperationModel, error: InvalidValue)
     if code is None:
         return body_error(protocol, operation, error.describe())
     return ServiceError(code, error.describe(), 400)
+
+
+def missing_error(protocol: str, operation: OperationModel, error: MissingMember) -> ServiceError:
+    """A required member is absent: the validation error of the protocol's services.
+
+    JSON, CBOR and query services (Coral) name the member as their validation does;
+    EC2 answers MissingParameter; rest-xml services report the body as not validating.
+    """
+    if protocol == "ec2":
+        return ServiceError("MissingParameter", f"The request must contain the parameter {error.path[-1]}", 400)
+    if protocol == "rest-xml" or _service(operation) in _SERVICE_BODY_CODE:
+        return body_error(protocol, operation, error.describe())
+    path = ".".join(part[:1].lower() + part[1:] for part in error.path)
+    code = "ValidationError" if protocol == "query" else "ValidationException"
+    return ServiceError(
+        code, f"1 validation error detected: Value null at '{path}' failed to satisfy constraint: "
+        "Member must not be null", 400,
+    )

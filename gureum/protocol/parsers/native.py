@@ -21,10 +21,17 @@ from gureum.protocol.parsers.values import (
     InvalidValue,
     from_base64,
     from_epoch,
+    missing_member,
     to_timestamp,
 )
 
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+# Structures nested in structures (recursive shapes: DynamoDB's AttributeValue). Deeper input
+# is refused here: whatever is accepted must also be answerable by the serializers and
+# providers, which recurse too. DynamoDB itself allows 32 levels of attribute nesting.
+MAX_DEPTH = 64
+_depth = [0]
 
 
 class Dialect:
@@ -50,7 +57,16 @@ def body_reader(shape: Shape, dialect: Dialect) -> Reader:
         for name, member in shape.members.items()
         if not located(member)
     }
-    return _structure(table)
+    return _structure(table, required_of(shape, body_only=True))
+
+
+def required_of(shape: Shape, body_only: bool = False) -> tuple[str, ...]:
+    """The structure's required members (only those in the body when `body_only`)."""
+    members = shape.members
+    return tuple(
+        name for name in shape.required_members
+        if name in members and not (body_only and located(members[name]))
+    )
 
 
 def _build(shape: Shape, register: Callable[[Reader], None], dialect: Dialect) -> Reader:
@@ -59,7 +75,7 @@ def _build(shape: Shape, register: Callable[[Reader], None], dialect: Dialect) -
         if shape.metadata.get("document"):
             return _document
         table: dict[str, tuple[str, Reader]] = {}
-        read = _structure(table)
+        read = _structure(table, required_of(shape))
         register(read)  # before members: recursive shapes resolve to this reader
         for name, member in shape.members.items():
             table[wire_name(member, name)] = (name, reader(member, dialect))
@@ -85,20 +101,28 @@ def _build(shape: Shape, register: Callable[[Reader], None], dialect: Dialect) -
     return _document
 
 
-def _structure(table: dict[str, tuple[str, Reader]]) -> Reader:
+def _structure(table: dict[str, tuple[str, Reader]], required: tuple[str, ...] = ()) -> Reader:
     def read_structure(value: Any) -> dict:
         if type(value) is not dict:
             raise _mismatch(value, "a Structure")
-        out = {}
-        for key, item in value.items():
-            entry = table.get(key)
-            # Unknown members are ignored, and null means absent, as AWS's JSON services do.
-            if entry is None or item is None:
-                continue
-            try:
-                out[entry[0]] = entry[1](item)
-            except InvalidValue as e:
-                raise e.at(key)
+        depth = _depth[0] = _depth[0] + 1
+        try:
+            if depth > MAX_DEPTH:
+                raise InvalidValue(f"The document is nested more than {MAX_DEPTH} levels deep")
+            out = {}
+            for key, item in value.items():
+                entry = table.get(key)
+                # Unknown members are ignored, and null means absent, as AWS's JSON services do.
+                if entry is None or item is None:
+                    continue
+                try:
+                    out[entry[0]] = entry[1](item)
+                except InvalidValue as e:
+                    raise e.at(key)
+        finally:
+            _depth[0] -= 1
+        if required:
+            missing_member(out, required)
         return out
 
     return read_structure

@@ -19,9 +19,15 @@ from botocore.model import OperationModel, Shape
 
 from gureum.protocol.errors import ServiceError
 from gureum.protocol.http import HttpRequest
-from gureum.protocol.parsers.faults import body_error
+from gureum.protocol.parsers.faults import body_error, missing_error
 from gureum.protocol.parsers.shapes import Reader, cached_reader
-from gureum.protocol.parsers.values import InvalidValue, text_converter
+from gureum.protocol.parsers.values import (
+    InvalidValue,
+    MissingMember,
+    checkable_required,
+    missing_member,
+    text_converter,
+)
 
 PROTOCOL = "query"
 
@@ -69,6 +75,8 @@ def parse_with(naming: Naming, protocol: str, operation: OperationModel, request
     tree = build_tree(form_params(request))
     try:
         value = reader(shape, naming)(tree)
+    except MissingMember as e:
+        raise missing_error(protocol, operation, e) from None
     except InvalidValue as e:
         raise body_error(protocol, operation, e.describe()) from None
     return {} if value is _MISSING else value
@@ -112,7 +120,7 @@ def _build(shape: Shape, register: Callable[[Reader], None], naming: Naming) -> 
     kind = shape.type_name
     if kind == "structure":
         table: dict[str, tuple[str, Reader]] = {}
-        read = _structure(table)
+        read = _structure(table, checkable_required(shape, empty_structures_vanish=True))
         register(read)
         aliases = []
         for name, member in shape.members.items():
@@ -140,7 +148,7 @@ def _build(shape: Shape, register: Callable[[Reader], None], naming: Naming) -> 
     return _scalar(text_converter(shape))
 
 
-def _structure(table: dict[str, tuple[str, Reader]]) -> Reader:
+def _structure(table: dict[str, tuple[str, Reader]], required: tuple[str, ...] = ()) -> Reader:
     def read_structure(node: Node) -> Any:
         out = {}
         for key, child in node.items():
@@ -155,6 +163,8 @@ def _structure(table: dict[str, tuple[str, Reader]]) -> Reader:
                 out[entry[0]] = value
         if not out and len(node) == 1 and None in node:
             return _MISSING  # `Name=value` where a structure belongs carries nothing
+        if required:
+            missing_member(out, required)
         return out
 
     return read_structure

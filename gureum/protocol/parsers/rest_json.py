@@ -7,11 +7,11 @@ from botocore.model import OperationModel
 
 from gureum.protocol.http import HttpRequest
 from gureum.protocol.parsers import native
-from gureum.protocol.parsers.faults import body_error
+from gureum.protocol.parsers.faults import body_error, missing_error
 from gureum.protocol.parsers.http_bindings import Bindings, read_bindings
-from gureum.protocol.parsers.json import load_json
+from gureum.protocol.parsers.json import TOO_DEEP, load_json
 from gureum.protocol.parsers.shapes import Reader
-from gureum.protocol.parsers.values import InvalidValue
+from gureum.protocol.parsers.values import InvalidValue, MissingMember
 
 PROTOCOL = "rest-json"
 
@@ -39,14 +39,24 @@ def parse(operation: OperationModel, request: HttpRequest, uri_params: dict[str,
     if body is not None and request.body and not request.body.isspace():
         value = load_json(PROTOCOL, operation, request.body)
         try:
-            decoded = body(value)
+            # "{}" is what clients send when the payload member is absent
+            decoded = {} if value == {} and bindings.payload is not None else body(value)
+        except MissingMember as e:
+            raise missing_error(PROTOCOL, operation, e) from None
         except InvalidValue as e:
             raise body_error(PROTOCOL, operation, e.describe()) from None
+        except RecursionError:
+            raise body_error(PROTOCOL, operation, TOO_DEEP) from None
         if bindings.payload is not None:
-            if decoded:  # "{}" is what clients send when the payload member is absent
+            if decoded:
                 params[bindings.payload] = decoded
         else:
             params.update(decoded)
+    elif body is not None and bindings.payload is None:
+        try:
+            body({})  # no body: its required members are missing
+        except MissingMember as e:
+            raise missing_error(PROTOCOL, operation, e) from None
     read_bindings(PROTOCOL, operation, bindings, request, uri_params, params)
     return params
 

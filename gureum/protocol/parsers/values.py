@@ -44,6 +44,37 @@ class InvalidValue(ValueError):
         return f"{self.message} (at '{'.'.join(self.path)}')"
 
 
+class MissingMember(InvalidValue):
+    """A member the model requires is absent (or null); `path` ends with its name."""
+
+    def __init__(self, name: str):
+        super().__init__("Member must not be null")
+        self.path = [name]
+
+
+def checkable_required(shape, keep=None, empty_structures_vanish: bool = False) -> tuple[str, ...]:
+    """The structure's required members whose absence the wire shows.
+
+    In XML and form bodies an empty list or map is sent as nothing at all (and in form
+    bodies an empty structure too), so only JSON and CBOR can tell every missing required
+    member from an empty one; the XML and query families check the others.
+    """
+    members = shape.members
+    hidden = ("list", "map", "structure") if empty_structures_vanish else ("list", "map")
+    return tuple(
+        name for name in shape.required_members
+        if name in members and members[name].type_name not in hidden
+        and (keep is None or keep(members[name]))
+    )
+
+
+def missing_member(out: dict, required: tuple[str, ...]) -> None:
+    """Raise MissingMember for the first of `required` not in `out` (AWS validates before acting)."""
+    for name in required:
+        if name not in out:
+            raise MissingMember(name)
+
+
 def to_int(text: str) -> int:
     text = text.strip()
     if not _INTEGER.fullmatch(text):

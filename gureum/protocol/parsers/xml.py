@@ -20,7 +20,7 @@ import defusedxml.ElementTree as safe_etree
 from botocore.model import Shape
 
 from gureum.protocol.parsers.shapes import Reader, cached_reader, located, wire_name
-from gureum.protocol.parsers.values import InvalidValue, text_converter
+from gureum.protocol.parsers.values import InvalidValue, checkable_required, missing_member, text_converter
 
 FAMILY = "xml"
 
@@ -113,6 +113,7 @@ def _structure_reader(
     # Per child element name: (member name, reader, how it combines with siblings).
     children: dict[str, tuple[str, Any, str]] = {}
     attributes: dict[str, tuple[str, Callable[[str], Any]]] = {}
+    required = checkable_required(shape, keep)
 
     def read_structure(element: Element) -> dict:
         out: dict = {}
@@ -139,6 +140,8 @@ def _structure_reader(
                     read(child, out.setdefault(name, {}))
             except InvalidValue as e:
                 raise e.at(tag)
+        if required:
+            missing_member(out, required)
         return out
 
     if register is not None:

@@ -10,6 +10,7 @@ pairs in `<entry><key/><value/></entry>` unless flattened.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -33,6 +34,19 @@ def escape_text(s: str) -> str:
         # A bare CR would be read back as LF; a character reference survives.
         s = s.replace("\r", "&#13;")
     return s
+
+
+# Characters XML 1.0 cannot carry at all, not even as references.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(s: str) -> str:
+    """Text for an XML document: characters XML cannot carry become U+FFFD.
+
+    Error messages quote what the caller sent; a control character there would make the
+    whole answer unreadable to the client's XML parser.
+    """
+    return _NOT_XML.sub("\ufffd", s)
 
 
 def escape_attr(s: str) -> str:
@@ -296,7 +310,7 @@ def error_element(
         out.append(f"<Type>{resolved.fault}</Type>")
     out.append(f"<Code>{escape_text(resolved.code)}</Code>")
     if message:
-        out.append(f"<Message>{escape_text(message)}</Message>")
+        out.append(f"<Message>{escape_text(xml_safe(message))}</Message>")
     if fields:
         skip = frozenset(("Code", "Message", "Type", resolved.message_member))
         write_fields(compiler, resolved.shape, fields, skip, out)
