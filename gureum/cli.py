@@ -1,4 +1,4 @@
-"""gureum's command line: start | status | reset | accounts."""
+"""gureum's command line: start | status | reset | doctor | state | accounts."""
 
 from __future__ import annotations
 
@@ -88,6 +88,57 @@ def cmd_reset(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from gureum.doctor import check, render
+    from gureum.gateway.runtime import DataDirError, _lock_data_dir
+
+    data_dir = Settings.from_env(data_dir=Path(args.data_dir) if args.data_dir else None).data_dir
+    if not data_dir.is_dir():
+        print(f"gureum: no data directory at {data_dir}", file=sys.stderr)
+        return 2
+    try:
+        lock = _lock_data_dir(data_dir)
+    except DataDirError as e:
+        if args.repair:  # a blob being uploaded right now would look like an orphan
+            print(f"gureum: {e}; --repair needs it to itself", file=sys.stderr)
+            return 2
+        lock = None
+    try:
+        report = check(data_dir, repair=args.repair, live=lock is None)
+    finally:
+        if lock is not None:
+            lock.close()
+    print(json.dumps(report.as_dict(), indent=2) if args.json else render(report))
+    return 1 if report.damaged else 0
+
+
+def cmd_state_export(args) -> int:
+    from gureum.state import StateError, export_state
+
+    data_dir = Settings.from_env(data_dir=Path(args.data_dir) if args.data_dir else None).data_dir
+    try:
+        manifest = export_state(data_dir, Path(args.file))
+    except StateError as e:
+        print(f"gureum: {e}", file=sys.stderr)
+        return 2
+    print(f"exported {data_dir} to {args.file} ({len(manifest['blobs'])} blobs)")
+    return 0
+
+
+def cmd_state_import(args) -> int:
+    from gureum.state import StateError, import_state
+
+    data_dir = Settings.from_env(data_dir=Path(args.data_dir) if args.data_dir else None).data_dir
+    try:
+        manifest = import_state(Path(args.file), data_dir, force=args.force)
+    except StateError as e:
+        print(f"gureum: {e}", file=sys.stderr)
+        return 2
+    print(f"imported {args.file} into {data_dir} ({len(manifest['blobs'])} blobs, "
+          f"exported {manifest['created']} by gureum {manifest['gureum_version']})")
+    return 0
+
+
 def _signed_call(args, method: str, path: str, payload: dict | None = None) -> dict:
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -161,6 +212,25 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--data-dir", default=None)
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask")
     reset.set_defaults(func=cmd_reset)
+
+    doctor = sub.add_parser("doctor", help="check the store's consistency; --repair removes crash leftovers")
+    doctor.add_argument("--data-dir", default=None)
+    doctor.add_argument("--repair", action="store_true",
+                        help="delete orphan blobs and partial writes (needs the data directory to itself)")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(func=cmd_doctor)
+
+    state = sub.add_parser("state", help="export the state to one file, or import it")
+    state_sub = state.add_subparsers(dest="state_command", required=True)
+    export = state_sub.add_parser("export", help="write the state to FILE (works while gureum runs)")
+    export.add_argument("file", metavar="FILE", help="a .tar, or .tar.gz to compress")
+    export.add_argument("--data-dir", default=None)
+    export.set_defaults(func=cmd_state_export)
+    imp = state_sub.add_parser("import", help="restore the state from FILE (gureum must not be running on it)")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--data-dir", default=None)
+    imp.add_argument("--force", action="store_true", help="replace the state already in the data directory")
+    imp.set_defaults(func=cmd_state_import)
 
     accounts = sub.add_parser("accounts", help="AWS accounts in this cloud")
     acc_sub = accounts.add_subparsers(dest="accounts_command", required=True)

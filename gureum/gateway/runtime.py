@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import tempfile
@@ -77,6 +78,13 @@ class Runtime:
         if self._closed:
             return
         self._closed = True
+        for provider in list(self._providers.values()):  # timers stop before the store closes
+            close = getattr(provider, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    logging.getLogger("gureum").exception("closing %s failed", type(provider).__module__)
         self.db.close()
         self._lock_file.close()
         if self.settings.ephemeral:

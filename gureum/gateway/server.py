@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import signal
 import socket
 import sys
 
@@ -44,6 +45,15 @@ def configure_logging(level: str) -> None:
     root.propagate = False
 
 
+# How long an idle client connection stays open: longer than the pauses of scripts and tests
+# between calls (an idle connection costs a file descriptor, not a thread).
+KEEP_ALIVE_SECONDS = 75
+
+
+def _after_graceful_stop(signum, frame) -> None:
+    """The signal uvicorn passes on once it has stopped: the shutdown is already done."""
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
@@ -68,8 +78,16 @@ def serve(settings: Settings) -> None:
             server_header=False,
             date_header=True,
             timeout_graceful_shutdown=30,
+            # SDKs keep idle connections without limit and reuse them; a server that closes one
+            # just as a request goes out fails that request (botocore: ConnectionClosedError).
+            # uvicorn's 5 s made that race common for any client pausing a few seconds.
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         server = uvicorn.Server(config)
+        # uvicorn drains in-flight requests on SIGTERM/SIGINT, then re-raises the signal to the
+        # handler that was installed before it: a no-op one makes a graceful stop exit 0.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _after_graceful_stop)
         logging.getLogger("gureum").info(
             "gureum listening on http://%s:%d (data: %s)", settings.host, settings.port, runtime.data_dir
         )

@@ -41,3 +41,6 @@ class BaseProvider:
         self.env = env
         if self.MIGRATIONS:
             env.db.migrate(self.service_name, self.MIGRATIONS)
+
+    def close(self) -> None:
+        """Stop background work (timers, sweepers) before the store closes."""

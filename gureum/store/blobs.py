@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 
 class BlobStore:
@@ -53,6 +53,19 @@ class BlobStore:
 
     def exists(self, blob_id: str) -> bool:
         return self._path(blob_id).exists()
+
+    def ids(self) -> Iterator[str]:
+        """Every committed blob's id (partial writes under tmp/ excluded)."""
+        for shard in sorted(self.root.iterdir()):
+            if len(shard.name) != 2 or not shard.is_dir():
+                continue
+            for p in shard.iterdir():
+                if len(p.name) == 32 and p.name.startswith(shard.name):
+                    yield p.name
+
+    def temporaries(self) -> list[Path]:
+        """Partial writes: in-flight uploads while a server runs, leftovers of a killed one otherwise."""
+        return list(self._tmp.iterdir())
 
     def clear_temporaries(self) -> int:
         """Remove partial writes left by a killed process; returns how many."""

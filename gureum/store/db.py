@@ -36,7 +36,12 @@ class Database:
         )
 
     def close(self) -> None:
+        """Checkpoint the WAL into the database file and close: a closed store is one file."""
         with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass  # already closed, or a reader elsewhere holds the log: SQLite recovers it on open
             self._conn.close()
 
     def migrate(self, component: str, migrations: Sequence[str]) -> None:

@@ -53,6 +53,7 @@ class TtlMixin:
         self.env.db.migrate("dynamodb-ttl", MIGRATIONS)
         self._sweeper: threading.Thread | None = None
         self._sweeper_lock = threading.Lock()
+        self._sweeper_stop = threading.Event()
         row = self.env.db.query_one("SELECT 1 FROM dynamodb_ttl LIMIT 1")
         if row is not None:
             self._start_sweeper()
@@ -111,10 +112,16 @@ class TtlMixin:
                 self._sweeper = threading.Thread(target=self._sweep_forever, name="dynamodb-ttl", daemon=True)
                 self._sweeper.start()
 
+    def close(self) -> None:
+        """Stop the sweeper (the cloud is shutting down) and wait for a pass in progress."""
+        self._sweeper_stop.set()
+        sweeper = self._sweeper
+        if sweeper is not None and sweeper is not threading.current_thread():
+            sweeper.join(timeout=5)
+
     def _sweep_forever(self) -> None:
-        stop = threading.Event()
         sweeps = 0
-        while not stop.wait(SWEEP_SECONDS):
+        while not self._sweeper_stop.wait(SWEEP_SECONDS):
             try:
                 self.sweep_expired()
                 sweeps += 1

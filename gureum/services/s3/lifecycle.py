@@ -265,6 +265,9 @@ class LifecycleOperations:
         stop = getattr(self, "_lifecycle_stop", None)
         if stop is not None:
             stop.set()
+            thread = self._lifecycle_thread
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=5)  # a pass in progress finishes before the store closes
 
     def _lifecycle_loop(self) -> None:
         while not self._lifecycle_stop.wait(TICK_SECONDS):

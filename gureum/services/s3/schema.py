@@ -101,3 +101,13 @@ MIGRATIONS.append(
         FROM s3_objects o LEFT JOIN s3_current c ON c.bucket = o.bucket AND c.key = o.key;
     """
 )
+
+
+def blob_references(db):
+    """Every blob S3's rows refer to: current objects, other versions, and uploaded parts."""
+    present = {r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                      " AND name IN ('s3_objects', 's3_versions', 's3_parts')")}
+    for table in ("s3_objects", "s3_versions", "s3_parts"):  # a fixed list, never user input
+        if table in present:
+            for row in db.query(f"SELECT blob_id FROM {table} WHERE blob_id IS NOT NULL"):
+                yield row[0]

@@ -1,0 +1,88 @@
+"""`gureum doctor`: crash leftovers reported and repaired; damage reported and never "repaired"."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, Server, client_factory
+
+BUCKET = "doctor-bucket"
+
+
+def doctor(data_dir: Path, *args: str) -> tuple[int, dict | str]:
+    proc = subprocess.run([sys.executable, "-m", "gureum", "doctor", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    if "--json" in args and proc.returncode in (0, 1):
+        return proc.returncode, json.loads(proc.stdout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _blob_ids(data_dir: Path) -> set[str]:
+    return {p.name for p in (data_dir / "blobs").glob("??/*")}
+
+
+def test_leftovers_of_a_kill_are_reported_then_repaired(tmp_path, request):
+    data = tmp_path / "data"
+    server = Server(data).start()
+    request.addfinalizer(server.stop)
+    s3 = client_factory(server.endpoint)("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="kept", Body=b"x" * 1000)
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="parts")["UploadId"]
+    s3.upload_part(Bucket=BUCKET, Key="parts", UploadId=upload, PartNumber=1, Body=b"p" * 100)
+    # While it runs: a read-only check, and repair is refused (an upload in flight looks orphaned).
+    code, report = doctor(data, "--json")
+    assert code == 0 and report["live"] and not report["damaged"]
+    code, out = doctor(data, "--repair")
+    assert code == 2 and "in use" in out
+    server.stop(sig="kill")
+    (data / "blobs" / "tmp" / ("ab" * 16)).write_bytes(b"partial")  # as a killed upload leaves them
+    (data / "blobs" / "cd").mkdir(exist_ok=True)
+    (data / "blobs" / "cd" / ("cd" * 16)).write_bytes(b"committed, row never written")
+
+    code, report = doctor(data, "--json")
+    assert code == 0 and not report["damaged"] and not report["clean"] and not report["live"]
+    assert report["orphans"] == 1 and report["temporaries"] == 1 and report["referenced"] == {"s3": 2}
+    code, out = doctor(data, "--repair")
+    assert code == 0 and "removed: 1 orphan blob(s), 1 partial write(s)" in out and "result: consistent" in out
+    assert ("cd" * 16) not in _blob_ids(data) and len(_blob_ids(data)) == 2  # the object and the part stay
+    server.start()
+    try:
+        assert s3.get_object(Bucket=BUCKET, Key="kept")["Body"].read() == b"x" * 1000
+    finally:
+        server.stop()
+
+
+def test_missing_blob_is_damage_and_repair_touches_nothing(tmp_path, request):
+    data = tmp_path / "data"
+    server = Server(data).start()
+    request.addfinalizer(server.stop)
+    s3 = client_factory(server.endpoint)("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="a", Body=b"a")
+    s3.put_object(Bucket=BUCKET, Key="b", Body=b"b")
+    server.stop()
+    lost = sorted(_blob_ids(data))[0]
+    (data / "blobs" / lost[:2] / lost).unlink()
+    (data / "blobs" / "ef").mkdir(exist_ok=True)
+    (data / "blobs" / "ef" / ("ef" * 16)).write_bytes(b"orphan")
+    code, report = doctor(data, "--json")
+    assert code == 1 and report["damaged"] and report["missing"] == {"s3": [lost]}
+    code, report = doctor(data, "--json", "--repair")
+    assert code == 1 and report["removed_orphans"] == 0 and ("ef" * 16) in _blob_ids(data)
+
+
+def test_corrupt_or_missing_database_is_damage(tmp_path):
+    data = tmp_path / "data"
+    (data / "blobs" / "12").mkdir(parents=True)
+    (data / "blobs" / ("12" * 16)[:2] / ("12" * 16)).write_bytes(b"someone's object")
+    code, report = doctor(data, "--json", "--repair")  # no database: the blobs are not orphans
+    assert code == 1 and report["damaged"] and _blob_ids(data) == {"12" * 16}
+    (data / "state.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\xff" * 8000)
+    code, report = doctor(data, "--json", "--repair")
+    assert code == 1 and report["damaged"] and report["integrity"] != ["ok"] and _blob_ids(data) == {"12" * 16}
+    code, out = doctor(tmp_path / "nowhere")
+    assert code == 2 and "no data directory" in out
