@@ -76,12 +76,16 @@ def new_unique_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_B32) for _ in range(17))
 
 
+PURGE_EVERY_SESSIONS = 1000
+
+
 class CredentialStore:
     def __init__(self, db: Database):
         self._db = db
         db.migrate("credentials", MIGRATIONS)
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[str, Principal, str]] = {}
+        self._sessions_since_purge = 0
         for row in db.query("SELECT * FROM credentials"):
             self._cache[row["access_key_id"]] = _entry(row)
 
@@ -115,6 +119,12 @@ class CredentialStore:
             )
         with self._lock:
             self._cache[p.access_key_id] = (secret_access_key, p, status)
+        if p.expires_at is not None:
+            # A long-running server issues sessions without end: drop the expired ones now and then.
+            self._sessions_since_purge += 1
+            if self._sessions_since_purge >= PURGE_EVERY_SESSIONS:
+                self._sessions_since_purge = 0
+                self.purge_expired()
 
     def set_status(self, access_key_id: str, status: str) -> None:
         with self._db.transaction():

@@ -10,6 +10,7 @@ import pytest
 from gureum.config import Settings
 from gureum.context import ANONYMOUS, RequestContext
 from gureum.gateway.runtime import Runtime
+from gureum.policy.actions_dynamodb import set_partition_key_lookup
 from gureum.protocol.errors import ServiceError
 from gureum.services.dynamodb import indexes
 from gureum.services.dynamodb.tables import Table
@@ -20,6 +21,7 @@ def runtime(tmp_path):
     rt = Runtime(Settings(data_dir=tmp_path / "data"))
     yield rt
     rt.close()
+    set_partition_key_lookup(None)  # the provider registered its closed store for the authorizer
 
 
 def _ctx() -> RequestContext:
