@@ -37,6 +37,8 @@ class Settings:
     # Service-time seconds per wall-clock second for timers that count days (S3 lifecycle
     # rules, restores): 86400 makes a day pass in a second. The service clock still applies.
     time_scale: float = 1.0
+    # A request body that stops arriving for this long is answered RequestTimeout (AWS: ~20 s).
+    request_timeout_seconds: float = 20.0
     # Service seconds an EC2 instance spends pending before running, and stopping or
     # shutting-down before stopped or terminated.
     ec2_boot_seconds: float = 1.0
@@ -57,6 +59,7 @@ class Settings:
         s.default_region = env.get("GUREUM_DEFAULT_REGION", s.default_region)
         s.iam_enforcement = _env_bool("GUREUM_IAM_ENFORCEMENT", s.iam_enforcement)
         s.time_scale = float(env.get("GUREUM_TIME_SCALE", s.time_scale))
+        s.request_timeout_seconds = max(float(env.get("GUREUM_REQUEST_TIMEOUT_SECONDS", s.request_timeout_seconds)), 0.1)
         s.ec2_boot_seconds = max(float(env.get("GUREUM_EC2_BOOT_SECONDS", s.ec2_boot_seconds)), 0.0)
         s.ec2_stop_seconds = max(float(env.get("GUREUM_EC2_STOP_SECONDS", s.ec2_stop_seconds)), 0.0)
         for key, value in overrides.items():

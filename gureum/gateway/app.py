@@ -9,6 +9,7 @@ MAX_BUFFERED_BODY) before parsing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -16,7 +17,7 @@ import uuid
 from typing import Any, AsyncIterator
 
 from gureum.gateway import internal
-from gureum.gateway.body import ClientDisconnected
+from gureum.gateway.body import ClientDisconnected, request_timeout
 from gureum.gateway.pipeline import Pipeline
 from gureum.gateway.runtime import Runtime
 from gureum.protocol.http import HttpRequest, HttpResponse
@@ -37,7 +38,7 @@ class GatewayApp:
         if kind != "http":
             return
         started = time.perf_counter()
-        request = _request_from_scope(scope, receive)
+        request = _request_from_scope(scope, receive, self.runtime.settings.request_timeout_seconds)
         request_id = _new_request_id()
         if request.path.startswith("/_gureum/"):
             response = await internal.handle(self.runtime, self.pipeline, request)
@@ -63,7 +64,7 @@ def _client_ip(scope: dict) -> str:
     return client[0] if client else "127.0.0.1"
 
 
-def _request_from_scope(scope: dict, receive) -> HttpRequest:
+def _request_from_scope(scope: dict, receive, timeout: float) -> HttpRequest:
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
         name = raw_name.decode("latin-1").lower()
@@ -77,13 +78,17 @@ def _request_from_scope(scope: dict, receive) -> HttpRequest:
         headers=headers,
         host=headers.get("host", ""),
     )
-    request.unread = _body_chunks(receive)
+    request.unread = _body_chunks(receive, timeout)
     return request
 
 
-async def _body_chunks(receive) -> AsyncIterator[bytes]:
+async def _body_chunks(receive, timeout: float) -> AsyncIterator[bytes]:
     while True:
-        message = await receive()
+        try:
+            async with asyncio.timeout(timeout):  # a body that stops arriving is not waited for forever
+                message = await receive()
+        except TimeoutError:
+            raise request_timeout() from None
         if message["type"] == "http.disconnect":
             raise ClientDisconnected("client disconnected")
         chunk = message.get("body", b"")

@@ -17,6 +17,12 @@ class ClientDisconnected(ConnectionError):
     """The client went away before its request body was complete."""
 
 
+def request_timeout() -> ServiceError:
+    """A client that stopped sending its body (S3's wording; the connection is then closed)."""
+    return ServiceError("RequestTimeout", "Your socket connection to the server was not read from or written to "
+                        "within the timeout period. Idle connections will be closed.", 400)
+
+
 async def read_all(chunks: AsyncIterator[bytes] | None, limit: int = MAX_BUFFERED_BODY) -> bytes:
     if chunks is None:
         return b""

@@ -156,7 +156,8 @@ class Pipeline:
                 error = ServiceError(code, message, status, fields=error.fields)
             outcome["error"] = error.code
             if model is None:
-                return close_if_unread(_unknown_service(ctx.service, request_id), request), outcome
+                # Before any service is known (e.g. the body of an unsigned form POST timed out).
+                return close_if_unread(_bare_error(error, request_id), request), outcome
             response = serialize_error(ctx.protocol, model, operation, error, request_id, method=request.method)
             return close_if_unread(response, request), outcome
         except ClientDisconnected:
@@ -263,11 +264,16 @@ def _scope_mismatch(where: Route, signature: "sigv4.SignatureInfo", spec: Servic
                            f"'{signature.region}'. ", service=spec.signing_name)
 
 
-def _unknown_service(name: str, request_id: str) -> HttpResponse:
-    name = escape(name)
+def _bare_error(error: ServiceError, request_id: str) -> HttpResponse:
+    """An error in the query protocols' XML shape, for requests no service has claimed yet."""
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type>'
-        f"<Code>NotImplemented</Code><Message>The service {name or 'addressed'} is not available in gureum."
-        f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
-    return HttpResponse(501, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body)
+    return HttpResponse(error.status or 400, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body)
+
+
+def _unknown_service(name: str, request_id: str) -> HttpResponse:
+    return _bare_error(ServiceError("NotImplemented", f"The service {name or 'addressed'} is not available in gureum.",
+                                    501), request_id)

@@ -170,3 +170,30 @@ def test_virtual_host_s3(endpoint, host):
     assert b"<Code>NoSuchBucket</Code>" in body and b"<BucketName>my-bucket</BucketName>" in body
     status, _, body = signed_send(endpoint, "GET", f"http://{host}:{port}/", "s3", region=region)
     assert status == 404 and b"<BucketName>my-bucket</BucketName>" in body
+
+
+def test_a_body_that_stops_arriving_times_out(tmp_root):
+    """A client that sends half its body and goes quiet gets RequestTimeout, not a hung connection."""
+    import socket
+
+    from tests.conftest import Server
+
+    s = Server(tmp_root / "request-timeout", env={"GUREUM_REQUEST_TIMEOUT_SECONDS": "1"}).start()
+    try:
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: 100\r\n\r\nAction=Get")
+            answer = b""
+            while b"</ErrorResponse>" not in answer:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        assert b"<Code>RequestTimeout</Code>" in answer and b"connection: close" in answer.lower()
+        # The server goes on serving.
+        from tests.conftest import client_factory
+
+        assert client_factory(s.endpoint)("sts").get_caller_identity()["Account"] == "000000000000"
+    finally:
+        s.stop()
