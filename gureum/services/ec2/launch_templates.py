@@ -203,7 +203,7 @@ class LaunchTemplateOperations:
         with self.env.db.transaction():
             if any(t["LaunchTemplateName"] == name for t in self.resources.all(scope, KIND)):
                 raise ServiceError("InvalidLaunchTemplateName.AlreadyExistsException",
-                                   f"Launch template name already in use.", 400)
+                                   "Launch template name already in use.", 400)
             template_id = new_id("lt")
             now = iso(clock.epoch())
             template = {"CreateTime": now, "CreatedBy": ctx.principal.arn, "DefaultVersionNumber": 1,

@@ -79,22 +79,3 @@ def advance(doc: dict, now: float) -> list[dict]:
 def public(doc: dict) -> dict:
     """The document without the fields gureum keeps for itself (names starting with `_`)."""
     return {k: v for k, v in doc.items() if not k.startswith("_")}
-
-
-def describe_settled(resources, scope, kind: str, id_key: str, request: dict, ids_param: str, spec: dict,
-                     missing, settle) -> list[dict]:
-    """store.describe with the due state changes applied before filtering (`settle(scope, docs)`)."""
-    from gureum.services.ec2 import filters
-    from gureum.services.ec2.store import with_tags
-
-    ids = request.get(ids_param) or []
-    if ids:
-        found = resources.many(scope, kind, ids)
-        absent = [i for i in dict.fromkeys(ids) if i not in found]
-        if absent:
-            raise missing(absent)
-        docs = [found[i] for i in dict.fromkeys(ids)]
-    else:
-        docs = resources.all(scope, kind)
-    docs = settle(scope, docs)
-    return filters.apply(with_tags(resources, scope, docs, id_key), request.get("Filters"), spec)

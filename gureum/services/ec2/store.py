@@ -253,10 +253,12 @@ def _wire_name(member: str) -> str:
 
 
 def describe(resources: Resources, scope: Scope, kind: str, id_key: str, request: dict, ids_param: str,
-             spec: dict, missing: Callable[[list[str]], Exception]) -> list[dict]:
+             spec: dict, missing: Callable[[list[str]], Exception],
+             settle: Callable[[Scope, list[dict]], list[dict]] | None = None) -> list[dict]:
     """The common part of DescribeX: by ids (all must exist) or all, with tags, filtered.
 
-    `missing(ids)` builds the error for ids that do not exist (AWS names them all at once).
+    `missing(ids)` builds the error for ids that do not exist (AWS names them all at once);
+    `settle(scope, docs)` applies state changes that came due, before filtering.
     """
     from gureum.services.ec2 import filters
 
@@ -269,4 +271,6 @@ def describe(resources: Resources, scope: Scope, kind: str, id_key: str, request
         docs = [found[i] for i in dict.fromkeys(ids)]
     else:
         docs = resources.all(scope, kind)
+    if settle is not None:
+        docs = settle(scope, docs)
     return filters.apply(with_tags(resources, scope, docs, id_key), request.get("Filters"), spec)

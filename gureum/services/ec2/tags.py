@@ -7,7 +7,7 @@ from gureum.policy.actions_ec2 import resource_type
 from gureum.protocol.errors import ServiceError
 from gureum.services.ec2 import filters
 from gureum.services.ec2.errors import invalid_parameter_value, missing_parameter, not_found
-from gureum.services.ec2.store import Resources, Scope, paginate
+from gureum.services.ec2.store import Resources, paginate
 
 MAX_TAGS = 50
 
@@ -50,7 +50,7 @@ def check_tags(tags: list[dict]) -> None:
                 f"Value ( {key} ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for"
                 " internal use")
         if not key or len(key) > 128:
-            raise invalid_parameter_value(f"Tag key exceeds the maximum length of 128 characters")
+            raise invalid_parameter_value("Tag key exceeds the maximum length of 128 characters")
         if len(value) > 256:
             raise invalid_parameter_value("Tag value exceeds the maximum length of 256 characters")
 

@@ -25,7 +25,7 @@ from gureum.services.ec2.errors import (
     not_found,
 )
 from gureum.services.ec2.regions import zones
-from gureum.services.ec2.store import Resources, Scope, iso, new_id, paginate
+from gureum.services.ec2.store import Resources, Scope, describe, iso, new_id, paginate
 from gureum.services.ec2.tags import tag_specifications
 
 KIND = "volume"
@@ -95,7 +95,7 @@ def volume_spec(volume_type: str, size: int, iops: int | None, throughput: int |
     """The Iops/Throughput a volume of this type and size has, or AWS's error for the request."""
     if volume_type not in SIZES:
         raise invalid_parameter_value(
-            f"The parameter volumeType must be one of: standard, io1, io2, gp2, sc1, st1, gp3")
+            "The parameter volumeType must be one of: standard, io1, io2, gp2, sc1, st1, gp3")
     low, high = SIZES[volume_type]
     if size < low:
         raise invalid_parameter_value(f"Volume of size {size}GB is too small; minimum is {low}GB.")
@@ -241,8 +241,8 @@ class VolumeOperations:
         for volume_id in request.get("VolumeIds") or []:
             check_id(volume_id, "vol", "InvalidVolumeID.Malformed")
         self.settle_due_instances(scope)  # a termination that came due deletes or detaches volumes
-        docs = lifecycle.describe_settled(self.resources, scope, KIND, "VolumeId", request, "VolumeIds", FILTERS,
-                                          volume_not_found, self.settle_volumes)
+        docs = describe(self.resources, scope, KIND, "VolumeId", request, "VolumeIds", FILTERS,
+                        volume_not_found, settle=self.settle_volumes)
         page, token = paginate([view(d) for d in docs], request, minimum=5, maximum=500, ids_given="VolumeIds")
         return {"Volumes": page, **({"NextToken": token} if token else {})}
 
