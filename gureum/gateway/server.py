@@ -77,6 +77,9 @@ def serve(settings: Settings) -> None:
             log_level=settings.log_level if settings.log_level != "debug" else "debug",
             server_header=False,
             date_header=True,
+            # gureum is the endpoint, not behind a proxy: X-Forwarded-For must not change the
+            # caller's address (aws:SourceIp in policies), and the middleware costs every request.
+            proxy_headers=False,
             timeout_graceful_shutdown=30,
             # SDKs keep idle connections without limit and reuse them; a server that closes one
             # just as a request goes out fails that request (botocore: ConnectionClosedError).

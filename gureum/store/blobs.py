@@ -9,9 +9,13 @@ file system.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import BinaryIO, Iterator
+
+
+_BLOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class BlobStore:
@@ -21,11 +25,22 @@ class BlobStore:
         self._tmp = self.root / "tmp"
         self._tmp.mkdir(exist_ok=True)
         self._fsync = fsync
+        # Plain strings on the per-request path: pathlib costs microseconds a join.
+        self._root_text = str(self.root)
+        self._tmp_text = str(self._tmp)
+        self._shards: set[str] = set()  # shard directories known to exist
 
-    def _path(self, blob_id: str) -> Path:
-        if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
+    def _path(self, blob_id: str) -> str:
+        if not _BLOB_ID.fullmatch(blob_id):
             raise ValueError("invalid blob id")
-        return self.root / blob_id[:2] / blob_id
+        return os.path.join(self._root_text, blob_id[:2], blob_id)
+
+    def _shard(self, blob_id: str) -> None:
+        """Make the blob's shard directory (once per process: they are never removed)."""
+        shard = blob_id[:2]
+        if shard not in self._shards:
+            os.makedirs(os.path.join(self._root_text, shard), exist_ok=True)
+            self._shards.add(shard)
 
     def new_writer(self) -> "BlobWriter":
         return BlobWriter(self)
@@ -43,16 +58,16 @@ class BlobStore:
             return f.read()
 
     def size(self, blob_id: str) -> int:
-        return self._path(blob_id).stat().st_size
+        return os.stat(self._path(blob_id)).st_size
 
     def delete(self, blob_id: str) -> None:
         try:
-            self._path(blob_id).unlink()
+            os.unlink(self._path(blob_id))
         except FileNotFoundError:
             pass
 
     def exists(self, blob_id: str) -> bool:
-        return self._path(blob_id).exists()
+        return os.path.exists(self._path(blob_id))
 
     def ids(self) -> Iterator[str]:
         """Every committed blob's id (partial writes under tmp/ excluded)."""
@@ -82,7 +97,7 @@ class BlobWriter:
     def __init__(self, store: BlobStore):
         self._store = store
         self.blob_id = secrets.token_hex(16)
-        self._tmp_path = store._tmp / self.blob_id
+        self._tmp_path = os.path.join(store._tmp_text, self.blob_id)
         self._file = open(self._tmp_path, "wb")
         self.size = 0
         self._done = False
@@ -96,16 +111,18 @@ class BlobWriter:
         if self._store._fsync:
             os.fsync(self._file.fileno())
         self._file.close()
-        final = self._store._path(self.blob_id)
-        final.parent.mkdir(exist_ok=True)
-        os.replace(self._tmp_path, final)
+        self._store._shard(self.blob_id)
+        os.replace(self._tmp_path, self._store._path(self.blob_id))
         self._done = True
         return self.blob_id
 
     def abort(self) -> None:
         if not self._done:
             self._file.close()
-            self._tmp_path.unlink(missing_ok=True)
+            try:
+                os.unlink(self._tmp_path)
+            except FileNotFoundError:
+                pass
             self._done = True
 
     def __enter__(self) -> "BlobWriter":

@@ -100,6 +100,12 @@ class Database:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    @property
+    def total_changes(self) -> int:
+        """Rows written through this store since it opened: unchanged means nothing was written,
+        so a row read earlier is still current (every write goes through this connection)."""
+        return self._conn.total_changes
+
     def query_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
         with self._lock:
             return self._conn.execute(sql, params).fetchone()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -44,7 +45,7 @@ def test_tampering_and_truncation_are_detected(store, tmp_path):
     with store.new_writer() as w:
         w.write(b"a" * (2 * CHUNK + 10))
         blob_id = w.commit()
-    path = store.inner._path(blob_id)
+    path = Path(store.inner._path(blob_id))
     raw = bytearray(path.read_bytes())
     path.write_bytes(bytes(raw[: -(10 + 16)]))  # drop the final chunk: the one before is not marked final
     with store.open(blob_id) as f, pytest.raises(OSError):

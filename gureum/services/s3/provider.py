@@ -75,13 +75,29 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
     service_name = "s3"
     MIGRATIONS = MIGRATIONS
 
+    def __init__(self, env):
+        self._bucket_rows: dict[str, tuple[int, object]] = {}  # name -> (store's change count, row)
+        super().__init__(env)
+
     # --- policy hooks ----------------------------------------------------------------
 
     def _bucket_of_arn(self, arn: str):
         if not arn.startswith("arn:aws:s3:::"):
             return None
-        name = arn[len("arn:aws:s3:::"):].split("/", 1)[0]
-        return self.env.db.query_one("SELECT * FROM s3_buckets WHERE name = ?", (name,))
+        return self._bucket_row(arn[len("arn:aws:s3:::"):].split("/", 1)[0])
+
+    def _bucket_row(self, name: str):
+        """The bucket's row or None. One request asks for it several times (the authorizer's
+        hooks, the operation): it is read again only once something was written since."""
+        marker = self.env.db.total_changes
+        cached = self._bucket_rows.get(name)
+        if cached is not None and cached[0] == marker:
+            return cached[1]
+        row = self.env.db.query_one("SELECT * FROM s3_buckets WHERE name = ?", (name,))
+        if len(self._bucket_rows) >= 1024:
+            self._bucket_rows.clear()
+        self._bucket_rows[name] = (marker, row)
+        return row
 
     def resource_account(self, action: str, arn: str) -> str | None:
         if action == "s3:CreateBucket":
@@ -107,7 +123,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
     # --- buckets ---------------------------------------------------------------------
 
     def _bucket(self, name: str):
-        row = self.env.db.query_one("SELECT * FROM s3_buckets WHERE name = ?", (name,))
+        row = self._bucket_row(name)
         if row is None:
             raise no_such_bucket(name)
         return row
