@@ -41,6 +41,7 @@ class Bindings:
         self.query_map: tuple[str, Convert, bool] | None = None  # member, value convert, values are lists
         self.headers: list[tuple[str, str, Convert]] = []
         self.prefixed: list[tuple[str, str, Convert]] = []
+        self.header_index: dict[str, list[tuple[str, Convert]]] = {}  # filled from `headers` below
         self.payload: str | None = None
         self.payload_shape: Shape | None = None
         self.has_body_members = False
@@ -73,6 +74,10 @@ class Bindings:
                 self.prefixed.append((name, wire.lower(), text_converter(member.value)))
             elif location is None and name != self.payload:
                 self.has_body_members = True
+        # header -> its members: a request usually sends far fewer headers than an operation
+        # binds (PutObject binds ~60), so reading walks the request's headers.
+        for member_name, header, convert in self.headers:
+            self.header_index.setdefault(header, []).append((member_name, convert))
 
     def read(self, request: HttpRequest, uri_params: dict[str, str], params: dict) -> None:
         """Add the bound members found in the request to `params` (InvalidValue on bad values)."""
@@ -83,12 +88,14 @@ class Bindings:
         if self.query or self.query_map:
             self._read_query(request, params)
         headers = request.headers
-        for member, header, convert in self.headers:
-            value = headers.get(header)
-            if value is not None:
-                converted = _convert(convert, value, header)
-                if converted is not _ABSENT:
-                    params[member] = converted
+        index = self.header_index
+        for header, value in headers.items():
+            bound = index.get(header)
+            if bound is not None:
+                for member, convert in bound:
+                    converted = _convert(convert, value, header)
+                    if converted is not _ABSENT:
+                        params[member] = converted
         for member, prefix, convert in self.prefixed:
             found = {
                 name[len(prefix) :]: _convert(convert, value, name)

@@ -293,7 +293,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         db = self.env.db
         with db.transaction():
             status = self._bucket(bucket)["versioning"]  # it may have been deleted while the body streamed
-            old = db.query_one("SELECT blob_id, etag, version_id FROM s3_latest WHERE bucket = ? AND key = ?",
+            old = db.query_one("SELECT blob_id, etag, version_id, seq FROM s3_latest WHERE bucket = ? AND key = ?",
                                (bucket, raw_key))
             if if_none_match is not None and if_none_match.strip() == "*" and old is not None:
                 raise precondition_failed("If-None-Match")
@@ -312,12 +312,13 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
                     versions.demote_current(db, bucket, raw_key)
             if status == "Suspended":
                 replaced += versions.drop_null(db, bucket, raw_key)
-            seq = versions.next_seq(db, bucket, raw_key)
+            # A bucket that never had versioning has no other versions: the next is the current's + 1.
+            seq = ((old["seq"] if old else 0) + 1) if status is None else versions.next_seq(db, bucket, raw_key)
             db.execute(
                 "INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, headers,"
                 " metadata, storage_class, checksums, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (bucket, raw_key, blob_id, size, etag, int(clock.now().timestamp()), json.dumps(stored),
-                 json.dumps(metadata), storage_class, json.dumps(found), json.dumps(tags)),
+                (bucket, raw_key, blob_id, size, etag, int(clock.epoch()), _json(stored),
+                 _json(metadata), storage_class, _json(found), _json(tags)),
             )
             versions.set_current(db, bucket, raw_key, version_id, seq)
             if version_id == versions.NULL:  # s3 storage: a replaced null version's lock and restore go
@@ -875,6 +876,10 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         row = self._bucket(request["Bucket"])
         self.env.db.execute("UPDATE s3_buckets SET ownership = NULL WHERE name = ?", (row["name"],))
         return {}
+
+
+def _json(value: dict) -> str:
+    return json.dumps(value) if value else "{}"
 
 
 def _acl_not_supported() -> ServiceError:

@@ -129,6 +129,7 @@ class StorageClassOperations:
                                     (days, service_days.due(now, days, scale), bucket, raw_key, version_id))
                 return {}
             completes = now + service_days.seconds(RESTORE_SECONDS[storage_class][tier], scale)
+            self._restored_buckets.add(bucket)
             self.env.db.execute(
                 "INSERT OR REPLACE INTO s3_restores (bucket, key, version_id, days, tier, requested, completes,"
                 " expires, announced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",

@@ -60,6 +60,8 @@ class StorageState:
         self._configs: dict[str, dict[str, dict]] = {OBJECT_LOCK: {}, LIFECYCLE: {}, NOTIFICATION: {}}
         for row in env.db.query("SELECT bucket, kind, document FROM s3_bucket_configs"):
             self._configs.setdefault(row["kind"], {})[row["bucket"]] = json.loads(row["document"])
+        # Buckets that ever held a restore: only their writes need to clear restore rows.
+        self._restored_buckets = {r["bucket"] for r in env.db.query("SELECT DISTINCT bucket FROM s3_restores")}
         if self._configs[LIFECYCLE]:
             self._start_lifecycle()
 
@@ -90,5 +92,6 @@ class StorageState:
         if bucket in self._configs[OBJECT_LOCK]:  # only lock-enabled buckets hold locks
             db.execute("DELETE FROM s3_object_locks WHERE bucket = ? AND key = ? AND version_id = ?",
                        (bucket, raw_key, version_id))
-        db.execute("DELETE FROM s3_restores WHERE bucket = ? AND key = ? AND version_id = ?",
-                   (bucket, raw_key, version_id))
+        if bucket in self._restored_buckets:
+            db.execute("DELETE FROM s3_restores WHERE bucket = ? AND key = ? AND version_id = ?",
+                       (bucket, raw_key, version_id))
