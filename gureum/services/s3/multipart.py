@@ -77,9 +77,9 @@ class MultipartOperations:
         bucket, key = request["Bucket"], request["Key"]
         raw_key = key_bytes(key)
         bucket_row = self._bucket(bucket)
-        sse = encryption.attributes_for_write(ctx, request, bucket_row)  # s3 security: SSE
-        acl = self._acl_for_write(ctx, bucket_row, request)  # s3 security: ACL
-        storage_class = check_storage_class(request.get("StorageClass"))  # s3 storage: classes and lock
+        sse = encryption.attributes_for_write(ctx, request, bucket_row)
+        acl = self._acl_for_write(ctx, bucket_row, request)
+        storage_class = check_storage_class(request.get("StorageClass"))  # classes and lock
         lock = self._lock_request(bucket, request, None)
         tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
         stored = {m: header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
@@ -125,7 +125,7 @@ class MultipartOperations:
             parts = db.query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", (upload_id,))
             db.execute("DELETE FROM s3_parts WHERE upload_id = ?", (upload_id,))
             db.execute("DELETE FROM s3_uploads WHERE upload_id = ?", (upload_id,))
-            db.execute("DELETE FROM s3_upload_locks WHERE upload_id = ?", (upload_id,))  # s3 storage
+            db.execute("DELETE FROM s3_upload_locks WHERE upload_id = ?", (upload_id,))
         for p in parts:
             self.env.blobs.delete(p["blob_id"])
 
@@ -136,7 +136,7 @@ class MultipartOperations:
         upload_id = request["UploadId"]
         upload = self._upload(request["Bucket"], request["Key"], upload_id)
         upload_sse = json.loads(upload["headers"])
-        # s3 security: an SSE-C upload's parts carry its key
+        # an SSE-C upload's parts carry its key
         encryption.check_read(ctx, request, upload_sse, missing=encryption.PART_MISSING)
         expected_md5 = md5_header(request["ContentMD5"]) if request.get("ContentMD5") else None
         writer = self.env.blobs.new_writer()
@@ -177,8 +177,8 @@ class MultipartOperations:
         upload_id = request["UploadId"]
         src_bucket, src_key, src_version = _split_copy_source(request["CopySource"])
         src = self._object(src_bucket, src_key, src_version, copy_source=True)
-        encryption.check_read(ctx, request, json.loads(src["headers"]), "CopySource")  # s3 security: SSE-C
-        self._check_readable(src_bucket, src, copy_source=True)  # s3 storage: archived sources need a restore
+        encryption.check_read(ctx, request, json.loads(src["headers"]), "CopySource")
+        self._check_readable(src_bucket, src, copy_source=True)  # archived sources need a restore
         check_conditions(request, src["etag"], src["last_modified"], prefix="CopySource")
         upload_sse = json.loads(self._upload(request["Bucket"], request["Key"], upload_id)["headers"])
         encryption.check_read(ctx, request, upload_sse, missing=encryption.PART_MISSING)
@@ -284,7 +284,7 @@ class MultipartOperations:
                     bucket, bytes(upload["key"]), blob_id, writer.size, etag, json.loads(upload["headers"]),
                     json.loads(upload["metadata"]), upload["storage_class"], found, json.loads(upload["tags"]),
                     if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"),
-                    lock=self._upload_lock(upload_id))  # s3 storage: object lock
+                    lock=self._upload_lock(upload_id))
                 parts = db.query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", (upload_id,))
                 db.execute("DELETE FROM s3_parts WHERE upload_id = ?", (upload_id,))
                 db.execute("DELETE FROM s3_uploads WHERE upload_id = ?", (upload_id,))
@@ -294,7 +294,7 @@ class MultipartOperations:
         for blob in replaced + [p["blob_id"] for p in parts]:
             self.env.blobs.delete(blob)
         self._announce(ctx, "ObjectCreated:CompleteMultipartUpload", bucket, key=key, version_id=version_id,
-                       size=writer.size, etag=etag)  # s3 storage: events
+                       size=writer.size, etag=etag)
         out = {"Location": f"/{bucket}/{quote(key)}", "Bucket": bucket, "Key": key, "ETag": etag, **out_sums,
                **encryption.response_members(json.loads(upload["headers"]))}
         if version_id != "null":

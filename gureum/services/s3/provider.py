@@ -17,7 +17,7 @@ from gureum.services.s3 import encryption, listing, policy, versions
 from gureum.services.s3.acl import AclOperations
 from gureum.services.s3.encryption import EncryptionOperations
 from gureum.services.s3.multipart import MultipartOperations
-from gureum.services.s3.lifecycle import LifecycleOperations  # s3 storage: lock, classes, lifecycle, events
+from gureum.services.s3.lifecycle import LifecycleOperations  # lock, classes, lifecycle, events
 from gureum.services.s3.lock import LockOperations
 from gureum.services.s3.notifications import NotificationOperations
 from gureum.services.s3.storage_classes import StorageClassOperations, check_storage_class
@@ -111,10 +111,10 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             return None
         raw = json.loads(row["policy"]) if row["policy"] else {"Version": "2012-10-17", "Statement": []}
         if (caller.account_id != row["account_id"] and policy.is_public(raw)
-                and self._effective_pab(row).get("RestrictPublicBuckets")):  # s3 security: with the account's BPA
+                and self._effective_pab(row).get("RestrictPublicBuckets")):  # with the account's BPA
             # A public policy's grants reach only the owner's account (and AWS services).
             raw = policy.without_public_grants(raw)
-        # s3 security: ACL grants take part as resource-policy statements
+        # ACL grants take part as resource-policy statements
         raw["Statement"] = policy.statements(raw) + self._acl_statements(row, action, arn)
         if not raw["Statement"]:
             return None
@@ -151,7 +151,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         else:
             region = constraint
         ownership = request.get("ObjectOwnership") or "BucketOwnerEnforced"
-        initial_acl = self._acl_for_create(ctx, request, ownership)  # s3 security: ACL
+        initial_acl = self._acl_for_create(ctx, request, ownership)
         with self.env.db.transaction():
             existing = self.env.db.query_one("SELECT account_id, region FROM s3_buckets WHERE name = ?", (name,))
             if existing is not None:
@@ -172,7 +172,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             )
             if initial_acl is not None:
                 self.env.db.execute("UPDATE s3_buckets SET acl = ? WHERE name = ?", (initial_acl, name))
-            if request.get("ObjectLockEnabledForBucket"):  # s3 storage: object lock
+            if request.get("ObjectLockEnabledForBucket"):
                 self._enable_object_lock(name)
         return {"Location": f"/{name}"}
 
@@ -230,7 +230,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             self.env.db.execute(
                 "DELETE FROM s3_parts WHERE upload_id IN (SELECT upload_id FROM s3_uploads WHERE bucket = ?)", (name,))
             self.env.db.execute("DELETE FROM s3_uploads WHERE bucket = ?", (name,))
-            self._forget_bucket_state(name)  # s3 storage: lock, lifecycle, notification configurations
+            self._forget_bucket_state(name)  # lock, lifecycle, notification configurations
             self.env.db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
         for blob_id in part_blobs:
             self.env.blobs.delete(blob_id)
@@ -243,12 +243,12 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         # A refusal before the body is read closes the connection (the gateway sees to that).
         raw_key = key_bytes(key)
         row = self._bucket(bucket)
-        acl = self._acl_for_write(ctx, row, request)  # s3 security: ACL
-        sse = encryption.attributes_for_write(ctx, request, row)  # s3 security: SSE
+        acl = self._acl_for_write(ctx, row, request)
+        sse = encryption.attributes_for_write(ctx, request, row)
         tags = parse_tagging(request["Tagging"]) if request.get("Tagging") else {}
         expected_md5 = md5_header(request["ContentMD5"]) if request.get("ContentMD5") else None
         headers = ctx.request.headers if ctx.request is not None else {}
-        storage_class = check_storage_class(request.get("StorageClass"))  # s3 storage: classes and lock
+        storage_class = check_storage_class(request.get("StorageClass"))  # classes and lock
         lock = self._lock_request(bucket, request, headers)
         writer = self.env.blobs.new_writer()
         try:
@@ -321,7 +321,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
                  _json(metadata), storage_class, _json(found), _json(tags)),
             )
             versions.set_current(db, bucket, raw_key, version_id, seq)
-            if version_id == versions.NULL:  # s3 storage: a replaced null version's lock and restore go
+            if version_id == versions.NULL:  # a replaced null version's lock and restore go
                 self._forget_version_state(bucket, raw_key, version_id)
             self._record_lock(bucket, raw_key, version_id, lock)
         return replaced, version_id
@@ -366,7 +366,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             out["VersionId"] = row["version_id"]
         for member, value in json.loads(row["headers"]).items():
             out[member] = _parse_header_value(member, value)
-        out.update(encryption.response_members(json.loads(row["headers"])))  # s3 security: SSE
+        out.update(encryption.response_members(json.loads(row["headers"])))
         if row["storage_class"] != "STANDARD":
             out["StorageClass"] = row["storage_class"]
         tags = json.loads(row["tags"])
@@ -382,7 +382,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             override = request.get("Response" + member)
             if override is not None:
                 out[member] = override
-        self._describe_lock(request["Bucket"], row, out)  # s3 storage: lock, restore, expiration
+        self._describe_lock(request["Bucket"], row, out)  # lock, restore, expiration
         self._describe_restore(request["Bucket"], row, out)
         if not request.get("VersionId"):
             self._describe_expiration(request["Bucket"], row, out)
@@ -390,7 +390,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
 
     def head_object(self, ctx: RequestContext, request: dict) -> dict:
         row = self._object(request["Bucket"], request["Key"], request.get("VersionId"))
-        encryption.check_read(ctx, request, json.loads(row["headers"]))  # s3 security: SSE-C
+        encryption.check_read(ctx, request, json.loads(row["headers"]))
         check_conditions(request, row["etag"], row["last_modified"])
         span = parse_range(request.get("Range"), row["size"])
         out = self._describe(row, request, span is not None)
@@ -402,8 +402,8 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
     def get_object(self, ctx: RequestContext, request: dict) -> dict:
         _check_response_overrides(ctx, request)
         row = self._object(request["Bucket"], request["Key"], request.get("VersionId"))
-        encryption.check_read(ctx, request, json.loads(row["headers"]))  # s3 security: SSE-C
-        self._check_readable(request["Bucket"], row)  # s3 storage: archived objects need a restore
+        encryption.check_read(ctx, request, json.loads(row["headers"]))
+        self._check_readable(request["Bucket"], row)  # archived objects need a restore
         check_conditions(request, row["etag"], row["last_modified"])
         size = row["size"]
         span = parse_range(request.get("Range"), size)
@@ -423,7 +423,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         self._bucket(bucket)
         out = self._delete_key(bucket, key_bytes(request["Key"]), request.get("VersionId"),
                                bool(request.get("BypassGovernanceRetention")))
-        self._announce_delete(ctx, bucket, request["Key"], request.get("VersionId"), out)  # s3 storage: events
+        self._announce_delete(ctx, bucket, request["Key"], request.get("VersionId"), out)
         return out
 
     def _delete_key(self, bucket: str, raw_key: bytes, version_id: str | None = None, bypass: bool = False) -> dict:
@@ -438,7 +438,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             if version_id is not None:
                 row = versions.find(db, bucket, raw_key, version_id)
                 if row is not None:
-                    self._check_deletable(bucket, raw_key, version_id, bypass)  # s3 storage: object lock
+                    self._check_deletable(bucket, raw_key, version_id, bypass)
                     self._forget_version_state(bucket, raw_key, version_id)
                     if db.query_one("SELECT 1 FROM s3_latest WHERE bucket = ? AND key = ? AND version_id = ?",
                                     (bucket, raw_key, version_id)):
@@ -457,7 +457,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
                 if old:
                     versions.remove_current(db, bucket, raw_key)
                     blobs.append(old["blob_id"])
-                    self._forget_version_state(bucket, raw_key, versions.NULL)  # s3 storage
+                    self._forget_version_state(bucket, raw_key, versions.NULL)
             else:
                 old = db.query_one("SELECT blob_id, version_id FROM s3_latest WHERE bucket = ? AND key = ?",
                                    (bucket, raw_key))
@@ -470,7 +470,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
                 marker_id = versions.new_version_id() if status == "Enabled" else versions.NULL
                 if status == "Suspended":
                     blobs += versions.drop_null(db, bucket, raw_key)
-                    self._forget_version_state(bucket, raw_key, versions.NULL)  # s3 storage
+                    self._forget_version_state(bucket, raw_key, versions.NULL)
                 versions.add_marker(db, bucket, raw_key, marker_id, int(clock.now().timestamp()))
                 out.update({"DeleteMarker": True, "VersionId": marker_id})
         for blob_id in blobs:
@@ -496,7 +496,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             try:
                 result = self._delete_key(bucket, raw, item.get("VersionId"),
                                           bool(request.get("BypassGovernanceRetention")))
-                self._announce_delete(ctx, bucket, key, item.get("VersionId"), result)  # s3 storage: events
+                self._announce_delete(ctx, bucket, key, item.get("VersionId"), result)
             except ServiceError as e:
                 errors.append({"Key": key, "VersionId": item["VersionId"], "Code": e.code, "Message": e.message}
                               if item.get("VersionId") else {"Key": key, "Code": e.code, "Message": e.message})
@@ -521,16 +521,16 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         source = request["CopySource"]
         src_bucket, src_key, src_version = _split_copy_source(source)
         src = self._object(src_bucket, src_key, src_version, copy_source=True)
-        encryption.check_read(ctx, request, json.loads(src["headers"]), "CopySource")  # s3 security: SSE-C
+        encryption.check_read(ctx, request, json.loads(src["headers"]), "CopySource")
         check_conditions(request, src["etag"], src["last_modified"], prefix="CopySource")
         bucket, key = request["Bucket"], request["Key"]
         raw_key = key_bytes(key)
-        self._check_readable(src_bucket, src, copy_source=True)  # s3 storage: classes and lock
+        self._check_readable(src_bucket, src, copy_source=True)  # classes and lock
         storage_class = check_storage_class(request.get("StorageClass"))  # a copy is STANDARD unless asked
         lock = self._lock_request(bucket, request, None)
         dest = self._bucket(bucket)
-        sse = encryption.attributes_for_write(ctx, request, dest)  # s3 security: SSE
-        acl = self._acl_for_write(ctx, dest, request)  # s3 security: ACL (a copy's own, never the source's)
+        sse = encryption.attributes_for_write(ctx, request, dest)
+        acl = self._acl_for_write(ctx, dest, request)  # ACL (a copy's own, never the source's)
         directive = request.get("MetadataDirective") or "COPY"
         if directive not in ("COPY", "REPLACE"):
             raise ServiceError("InvalidArgument", "Unknown metadata directive.", 400)
@@ -569,7 +569,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         for old in replaced:
             self.env.blobs.delete(old)
         row = self._object(bucket, key)
-        self._announce(ctx, "ObjectCreated:Copy", bucket, row)  # s3 storage: events
+        self._announce(ctx, "ObjectCreated:Copy", bucket, row)
         out: dict = {"CopyObjectResult": {"ETag": row["etag"], "LastModified": _iso(row["last_modified"])},
                      **encryption.response_members(stored)}
         if src_version is not None:
@@ -594,7 +594,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             raise ServiceError("AccessDenied", "Mfa Authentication must be used for this request", 403)
         if mfa_delete == "Enabled":
             raise ServiceError("NotImplemented", "MFA delete is not implemented by gureum yet.", 501)
-        self._check_versioning_change(row["name"], status)  # s3 storage: object lock keeps versioning on
+        self._check_versioning_change(row["name"], status)  # object lock keeps versioning on
         self.env.db.execute(
             "UPDATE s3_buckets SET versioning = coalesce(?, versioning), mfa_delete = coalesce(?, mfa_delete)"
             " WHERE name = ?", (status, mfa_delete, row["name"]))
@@ -685,7 +685,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
                 markers.append(item)
                 continue
             item.update({"ETag": row["etag"], "Size": row["size"], "StorageClass": row["storage_class"]})
-            if "RestoreStatus" in (request.get("OptionalObjectAttributes") or []):  # s3 storage: restores
+            if "RestoreStatus" in (request.get("OptionalObjectAttributes") or []):  # restores
                 self._list_restore_status(bucket, row, row["version_id"], item)
             if json.loads(row["checksums"]):
                 item["ChecksumAlgorithm"] = [k[8:] for k in json.loads(row["checksums"])]
@@ -714,14 +714,14 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         check_tags(tags)
         self.env.db.execute("UPDATE s3_objects SET tags = ? WHERE bucket = ? AND key = ?",
                             (json.dumps(tags), request["Bucket"], key_bytes(request["Key"])))
-        self._announce(ctx, "ObjectTagging:Put", request["Bucket"], row)  # s3 storage: events
+        self._announce(ctx, "ObjectTagging:Put", request["Bucket"], row)
         return {}
 
     def delete_object_tagging(self, ctx: RequestContext, request: dict) -> dict:
         row = self._object(request["Bucket"], request["Key"])
         self.env.db.execute("UPDATE s3_objects SET tags = '{}' WHERE bucket = ? AND key = ?",
                             (request["Bucket"], key_bytes(request["Key"])))
-        self._announce(ctx, "ObjectTagging:Delete", request["Bucket"], row)  # s3 storage: events
+        self._announce(ctx, "ObjectTagging:Delete", request["Bucket"], row)
         return {}
 
     # --- listing ---------------------------------------------------------------------
@@ -754,7 +754,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             if json.loads(value["checksums"]):
                 item["ChecksumAlgorithm"] = [k[8:] for k in json.loads(value["checksums"])]
                 item["ChecksumType"] = "FULL_OBJECT"
-            if "RestoreStatus" in (request.get("OptionalObjectAttributes") or []):  # s3 storage: restores
+            if "RestoreStatus" in (request.get("OptionalObjectAttributes") or []):  # restores
                 self._list_restore_status(bucket, value, None, item)
             contents.append(item)
         out: dict = {"Name": bucket, "Prefix": enc(request.get("Prefix") or ""), "MaxKeys": max_keys,
