@@ -64,6 +64,9 @@ class RequestContext:
     request: "HttpRequest | None" = None
     started_at: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # A success status other than the model's, for the few operations whose status varies
+    # with the outcome (S3 RestoreObject: 202 for a new restore, 200 for an existing one).
+    http_status: int | None = None
 
     @property
     def account_id(self) -> str:

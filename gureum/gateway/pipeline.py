@@ -144,11 +144,9 @@ class Pipeline:
             if ctx.protocol == "ec2" and params.get("DryRun") is True:
                 raise ServiceError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
             output = await self._call(spec, operation, ctx, params)
-            # An operation whose success status varies (S3 RestoreObject: 202 or 200) names it in its output.
-            status = output.pop("__http_status__", None) if isinstance(output, dict) else None
             response = serialize_response(ctx.protocol, operation, output, request_id, method=request.method)
-            if status is not None:
-                response.status = status
+            if ctx.http_status is not None:
+                response.status = ctx.http_status
             return close_if_unread(response, request), outcome
         except ServiceError as error:
             if isinstance(error, sigv4.AuthError) and ctx.service:

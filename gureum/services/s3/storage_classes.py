@@ -137,4 +137,5 @@ class StorageClassOperations:
                  service_days.due(completes, days, scale)))
         self._announce(ctx, "ObjectRestore:Post", bucket, row)
         self._start_lifecycle()  # its pass also announces completed and expired restores
-        return {"__http_status__": 202}
+        ctx.http_status = 202
+        return {}
