@@ -522,12 +522,11 @@ def dir_bytes(path: Path) -> int:
     return total
 
 
-def blob_files(data_dir: Path) -> int:
-    """Committed blobs in the data directory (partial writes under tmp/ excluded)."""
-    root = data_dir / "blobs"
-    if not root.is_dir():
-        return 0
-    return sum(1 for shard in root.iterdir() if shard.is_dir() and shard.name != "tmp" for _ in shard.iterdir())
+def stored_blobs(data_dir: Path) -> int:
+    """Committed blobs in the data directory, files and rows (partial writes excluded)."""
+    from gureum.doctor import blob_ids
+
+    return len(blob_ids(data_dir))
 
 
 def setup(make_client: Callable[[str], Any]) -> None:
@@ -663,7 +662,7 @@ def soak(make_client: Callable[[str], Any], seconds: float, clients: int, max_si
                        disk_start, disk_loaded, disk_end)
     result["processes"] = max(1, len(procs))
     # Every object is deleted now, so a blob left behind is bytes the server forgot to free.
-    result["blobs_after_cleanup"] = blob_files(data_dir) if data_dir else None
+    result["blobs_after_cleanup"] = stored_blobs(data_dir) if data_dir else None
     return result
 
 
@@ -755,7 +754,7 @@ def render(result: dict[str, Any]) -> str:
     if disk["start"] is not None:
         lines.append(f"data dir (MiB): start {disk['start'] / MIB:.1f}, at the end of the load "
                      f"{disk['loaded'] / MIB:.1f}, after cleanup {disk['after_cleanup'] / MIB:.1f} "
-                     f"({result['blobs_after_cleanup']} blob files left)")
+                     f"({result['blobs_after_cleanup']} blobs left)")
     for sample in result["error_samples"][:5]:
         lines.append(f"error: {sample}")
     return "\n".join(lines)

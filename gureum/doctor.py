@@ -4,7 +4,8 @@ Checks SQLite's own integrity and foreign keys, then the tie between rows and bl
 blob a service's rows refer to must exist (each service package names its references through
 `blob_references(db)`, see gureum/services/__init__.py), and a blob nothing refers to is an orphan
 (an upload killed between committing its bytes and its row, or a delete killed between its
-row and its bytes). Partial writes under blobs/tmp are leftovers of a killed process.
+row and its bytes). Blobs are files under blobs/ and, the small ones, rows of the database
+(gureum/store/blobs.py). Partial writes under blobs/tmp are leftovers of a killed process.
 
 With the data directory free, `repair` deletes orphans and leftovers; never a referenced blob,
 and nothing at all when the store is damaged (a corrupt or missing database, or referenced
@@ -22,15 +23,19 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from gureum.store import BlobStore
+from gureum.store.blobs import InlineBlobs, is_inline
 
 DB_FILE = "state.sqlite3"
 
 
-class ReadView:
-    """The `query` side of `Database` over a plain connection: for checks that never write."""
+class ConnectionView:
+    """`Database`'s query and execute over a plain connection (read-only while a server runs)."""
 
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return self._conn.execute(sql, params).fetchall()
@@ -103,6 +108,7 @@ def check(data_dir: Path, *, repair: bool = False, live: bool = False) -> Report
     before = set(blobs.ids()) if blobs else set()  # listed before the rows are read: see module doc
     db_path = data_dir / DB_FILE
     refs: dict[str, set[str]] = {}
+    inline: set[str] = set()  # read with the references: a row blob cannot be in flight
     if db_path.exists():
         uri = f"file:{db_path}?mode=ro" if live else str(db_path)
         conn = sqlite3.connect(uri, uri=live)
@@ -112,7 +118,8 @@ def check(data_dir: Path, *, repair: bool = False, live: bool = False) -> Report
             report.foreign_keys = len(conn.execute("PRAGMA foreign_key_check").fetchall())
             if not report.integrity:
                 conn.execute("BEGIN")  # one snapshot for every service's references
-                refs = blob_references(ReadView(conn))
+                refs = blob_references(ConnectionView(conn))
+                inline = set(InlineBlobs(ConnectionView(conn)).ids())
                 conn.execute("COMMIT")
         except sqlite3.DatabaseError as e:  # not a database, or too damaged to read
             report.integrity = report.integrity or [f"{DB_FILE}: {e}"]
@@ -121,19 +128,46 @@ def check(data_dir: Path, *, repair: bool = False, live: bool = False) -> Report
     elif before:
         report.integrity = [f"{DB_FILE} is missing but blobs are present"]  # never call them all orphans
     after = set(blobs.ids()) if blobs else set()
-    present = before | after
-    report.blobs = len(after)
+    present = before | after | inline
+    report.blobs = len(after) + len(inline)
     referenced = set().union(*refs.values()) if refs else set()
     report.referenced = {name: len(ids) for name, ids in refs.items()}
     report.missing = {name: sorted(ids - present) for name, ids in refs.items()}
-    report.orphans = sorted((before & after) - referenced)
+    report.orphans = sorted(((before & after) | inline) - referenced)
     report.temporaries = len(blobs.temporaries()) if blobs else 0
-    if repair and not report.damaged and blobs is not None:
-        for blob_id in report.orphans:
-            blobs.delete(blob_id)
+    if repair and not report.damaged:
+        _remove_orphans(data_dir, blobs, report.orphans)
         report.removed_orphans = len(report.orphans)
-        report.removed_temporaries = blobs.clear_temporaries()
+        report.removed_temporaries = blobs.clear_temporaries() if blobs else 0
     return report
+
+
+def blob_ids(data_dir: Path) -> set[str]:
+    """Every committed blob of a data directory, files and rows (a server may be running)."""
+    ids = set(BlobStore(data_dir / "blobs").ids()) if (data_dir / "blobs").is_dir() else set()
+    if (data_dir / DB_FILE).exists():
+        conn = sqlite3.connect(f"file:{data_dir / DB_FILE}?mode=ro", uri=True)
+        try:
+            ids |= set(InlineBlobs(ConnectionView(conn)).ids())
+        except sqlite3.DatabaseError:
+            pass  # not a database: no rows to count
+        finally:
+            conn.close()
+    return ids
+
+
+def _remove_orphans(data_dir: Path, blobs: BlobStore | None, orphans: list[str]) -> None:
+    rows = [b for b in orphans if is_inline(b)]
+    if rows:
+        conn = sqlite3.connect(data_dir / DB_FILE, isolation_level=None)
+        try:
+            for blob_id in rows:
+                InlineBlobs(ConnectionView(conn)).delete(blob_id)
+        finally:
+            conn.close()
+    for blob_id in orphans:
+        if blobs is not None and not is_inline(blob_id):
+            blobs.delete(blob_id)
 
 
 def render(report: Report) -> str:

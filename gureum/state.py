@@ -3,7 +3,8 @@
 The archive is a tar file (gzip-compressed when its name ends in .gz or .tgz) holding:
 
     state.sqlite3        a consistent copy of the database (SQLite's online backup API)
-    blobs/<xx>/<id>      every blob that copy refers to, as stored (sealed S3 blobs stay sealed)
+    blobs/<xx>/<id>      every blob file that copy refers to, as stored (sealed S3 blobs stay
+                         sealed; small blobs are rows of the database and travel in it)
     <name>               the data directory's own files, such as S3's master key
     manifest.json        format, version, gureum version, and the lists above; written last
 
@@ -26,7 +27,8 @@ import time
 from pathlib import Path
 
 from gureum import __version__
-from gureum.doctor import DB_FILE, ReadView, blob_references
+from gureum.doctor import DB_FILE, ConnectionView, blob_references
+from gureum.store.blobs import is_inline
 
 FORMAT = "gureum-state"
 VERSION = 1
@@ -51,7 +53,7 @@ def _own_files(data_dir: Path) -> list[Path]:
 
 
 def _freeze(data_dir: Path, snapshot: Path, staging: Path) -> set[str]:
-    """Copy the database and pin the blobs the copy refers to; returns their ids.
+    """Copy the database and pin the blob files the copy refers to; returns their ids.
 
     Both happen inside a write transaction on the source: while it is open no writer can commit,
     and a blob is deleted only after the commit that stops referring to it, so none of the
@@ -71,9 +73,10 @@ def _freeze(data_dir: Path, snapshot: Path, staging: Path) -> set[str]:
             dst.close()
         conn = sqlite3.connect(str(snapshot))
         try:
-            refs = set().union(*blob_references(ReadView(conn)).values())
+            refs = set().union(*blob_references(ConnectionView(conn)).values())
         finally:
             conn.close()
+        refs = {blob_id for blob_id in refs if not is_inline(blob_id)}  # those are rows of the copy
         for blob_id in refs:
             source = data_dir / "blobs" / blob_id[:2] / blob_id
             try:

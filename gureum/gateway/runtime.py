@@ -33,7 +33,7 @@ class Runtime:
             self.data_dir = settings.data_dir
         self._lock_file = _lock_data_dir(self.data_dir)
         self.db = Database(self.data_dir / "state.sqlite3")
-        self.blobs = BlobStore(self.data_dir / "blobs")
+        self.blobs = BlobStore(self.data_dir / "blobs", db=self.db)
         self.blobs.clear_temporaries()
         self.events = EventBus()
         self.credentials = CredentialStore(self.db)

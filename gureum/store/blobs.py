@@ -1,25 +1,84 @@
-"""Content bytes (objects, code packages) as files under the data directory.
+"""Content bytes (objects, code packages): small ones as database rows, the rest as files.
 
-A blob is written to a temporary name and renamed into place only when complete, so a
+A blob of at most INLINE_MAX bytes is a row of the state database (`blobs_inline`), written on
+the store's connection: inside a caller's transaction it commits with the rows that refer to
+it. Creating a file costs the kernel far more than a 1 KiB object's bytes (an inode, a
+directory entry, a rename), and a small object is most objects.
+
+A larger blob is written to a temporary name and renamed into place only when complete, so a
 killed process never leaves a half-written blob under a real name. Blob ids are generated
-here (random hex), never derived from user input, so no bucket name or key can reach the
-file system.
+here (random hex; inline ones `i` and 16 hex digits of their row id), never derived from user
+input, so no bucket name or key can reach the file system.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
+import sqlite3
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 
 _BLOB_ID = re.compile(r"[0-9a-f]{32}")
+_INLINE_ID = re.compile(r"i[0-9a-f]{16}")
+# Blobs up to this size are rows: SQLite reads and writes blobs of a few pages faster than the
+# file system creates and opens files, and larger ones would bloat its log and checkpoints.
+INLINE_MAX = 16 * 1024
+MIGRATIONS = ["CREATE TABLE blobs_inline (n INTEGER PRIMARY KEY, data BLOB NOT NULL)"]
+
+
+def is_inline(blob_id: str) -> bool:
+    return blob_id[:1] == "i"
+
+
+class InlineBlobs:
+    """Small blobs as rows; `db` is the state `Database` or anything with its query/execute."""
+
+    def __init__(self, db):
+        self._db = db
+
+    @staticmethod
+    def _row(blob_id: str) -> int:
+        if not _INLINE_ID.fullmatch(blob_id):
+            raise ValueError("invalid blob id")
+        return int(blob_id[1:], 16)
+
+    def put(self, data: bytes) -> str:
+        while True:  # a random row id: ids are never reused, so a stale reference finds nothing
+            n = secrets.randbits(63)
+            try:
+                self._db.execute("INSERT INTO blobs_inline (n, data) VALUES (?, ?)", (n, data))
+            except sqlite3.IntegrityError:
+                continue
+            return f"i{n:016x}"
+
+    def get(self, blob_id: str) -> bytes:
+        row = self._db.query_one("SELECT data FROM blobs_inline WHERE n = ?", (self._row(blob_id),))
+        if row is None:
+            raise FileNotFoundError(f"blob {blob_id} does not exist")
+        return row[0]
+
+    def size(self, blob_id: str) -> int | None:
+        row = self._db.query_one("SELECT length(data) FROM blobs_inline WHERE n = ?", (self._row(blob_id),))
+        return None if row is None else row[0]
+
+    def delete(self, blob_id: str) -> None:
+        self._db.execute("DELETE FROM blobs_inline WHERE n = ?", (self._row(blob_id),))
+
+    def ids(self) -> list[str]:
+        try:
+            return [f"i{r[0]:016x}" for r in self._db.query("SELECT n FROM blobs_inline")]
+        except sqlite3.OperationalError:  # a data directory from before inline blobs
+            return []
 
 
 class BlobStore:
-    def __init__(self, root: Path | str, *, fsync: bool = False):
+    """Blobs of the data directory; without `db` (tools reading a directory) files only."""
+
+    def __init__(self, root: Path | str, *, db=None, fsync: bool = False):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._tmp = self.root / "tmp"
@@ -29,6 +88,10 @@ class BlobStore:
         self._root_text = str(self.root)
         self._tmp_text = str(self._tmp)
         self._shards: set[str] = set()  # shard directories known to exist
+        self.inline: InlineBlobs | None = None
+        if db is not None:
+            db.migrate("blobs", MIGRATIONS)
+            self.inline = InlineBlobs(db)
 
     def _path(self, blob_id: str) -> str:
         if not _BLOB_ID.fullmatch(blob_id):
@@ -50,7 +113,14 @@ class BlobStore:
             w.write(data)
             return w.commit()
 
+    def _inline(self) -> InlineBlobs:
+        if self.inline is None:
+            raise FileNotFoundError("inline blobs need the state database")
+        return self.inline
+
     def open(self, blob_id: str) -> BinaryIO:
+        if is_inline(blob_id):
+            return io.BytesIO(self._inline().get(blob_id))
         return open(self._path(blob_id), "rb")
 
     def read(self, blob_id: str) -> bytes:
@@ -58,19 +128,34 @@ class BlobStore:
             return f.read()
 
     def size(self, blob_id: str) -> int:
+        if is_inline(blob_id):
+            size = self._inline().size(blob_id)
+            if size is None:
+                raise FileNotFoundError(f"blob {blob_id} does not exist")
+            return size
         return os.stat(self._path(blob_id)).st_size
 
     def delete(self, blob_id: str) -> None:
+        if is_inline(blob_id):
+            self._inline().delete(blob_id)
+            return
         try:
             os.unlink(self._path(blob_id))
         except FileNotFoundError:
             pass
 
     def exists(self, blob_id: str) -> bool:
+        if is_inline(blob_id):
+            return self.inline is not None and self.inline.size(blob_id) is not None
         return os.path.exists(self._path(blob_id))
 
     def ids(self) -> Iterator[str]:
         """Every committed blob's id (partial writes under tmp/ excluded)."""
+        if self.inline is not None:
+            yield from self.inline.ids()
+        yield from self.file_ids()
+
+    def file_ids(self) -> Iterator[str]:
         for shard in sorted(self.root.iterdir()):
             if len(shard.name) != 2 or not shard.is_dir():
                 continue
@@ -92,21 +177,46 @@ class BlobStore:
 
 
 class BlobWriter:
-    """Write a blob incrementally; `commit()` renames it into place and returns its id."""
+    """Write a blob incrementally; `commit()` stores it and returns its id.
+
+    The bytes stay in memory while they fit an inline blob; past that they go to a temporary
+    file, renamed into place on commit. An inline blob's row is written on the store's
+    connection, so a commit inside a transaction is undone with it.
+    """
 
     def __init__(self, store: BlobStore):
         self._store = store
-        self.blob_id = secrets.token_hex(16)
-        self._tmp_path = os.path.join(store._tmp_text, self.blob_id)
-        self._file = open(self._tmp_path, "wb")
+        self._buffer: bytearray | None = bytearray() if store.inline is not None else None
+        self._file = None
+        self._tmp_path = ""
+        self.blob_id = ""
         self.size = 0
         self._done = False
+        if self._buffer is None:
+            self._open_file()
+
+    def _open_file(self) -> None:
+        self.blob_id = secrets.token_hex(16)
+        self._tmp_path = os.path.join(self._store._tmp_text, self.blob_id)
+        self._file = open(self._tmp_path, "wb")
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
         self.size += len(data)
+        if self._buffer is not None:
+            if len(self._buffer) + len(data) <= INLINE_MAX:
+                self._buffer += data
+                return
+            pending, self._buffer = self._buffer, None
+            self._open_file()
+            self._file.write(pending)
+        self._file.write(data)
 
     def commit(self) -> str:
+        if self._buffer is not None:
+            self.blob_id = self._store.inline.put(bytes(self._buffer))
+            self._buffer = None
+            self._done = True
+            return self.blob_id
         self._file.flush()
         if self._store._fsync:
             os.fsync(self._file.fileno())
@@ -117,13 +227,16 @@ class BlobWriter:
         return self.blob_id
 
     def abort(self) -> None:
-        if not self._done:
+        if self._done:
+            return
+        self._done = True
+        self._buffer = None
+        if self._file is not None:
             self._file.close()
             try:
                 os.unlink(self._tmp_path)
             except FileNotFoundError:
                 pass
-            self._done = True
 
     def __enter__(self) -> "BlobWriter":
         return self

@@ -139,8 +139,9 @@ def _attempt(call) -> None:
 
 def test_object_keys(ep, base, warm):
     s3 = client(ep, "s3")
+    body = (b"hostile " + MARK.encode()).ljust(20 * 1024, b".")  # past the inline size: a file of its own
     for key in hostile_names(base):
-        _attempt(lambda: s3.put_object(Bucket="paths-bucket", Key=key, Body=b"hostile " + MARK.encode()))
+        _attempt(lambda: s3.put_object(Bucket="paths-bucket", Key=key, Body=body))
         _attempt(lambda: s3.get_object(Bucket="paths-bucket", Key=key)["Body"].read())
         _attempt(lambda: s3.copy_object(Bucket="paths-bucket", Key=key + ".copy",
                                         CopySource={"Bucket": "paths-bucket", "Key": key}))

@@ -38,11 +38,13 @@ def test_bytes_are_encrypted_on_disk_and_ranges_read_back(s3, bucket, server):
     body = (MARKER * 20000)[:300_000] + os.urandom(1000)
     out = s3.put_object(Bucket=bucket, Key="secret", Body=body)
     assert out["ServerSideEncryption"] == "AES256"
-    for root, _, files in os.walk(server.data_dir / "blobs"):
+    s3.put_object(Bucket=bucket, Key="small", Body=MARKER * 4)  # a row of the database, not a file
+    for root, _, files in os.walk(server.data_dir):
         for name in files:
             with open(os.path.join(root, name), "rb") as f:
-                assert MARKER not in f.read()
+                assert MARKER not in f.read(), name
     assert s3.get_object(Bucket=bucket, Key="secret")["Body"].read() == body
+    assert s3.get_object(Bucket=bucket, Key="small")["Body"].read() == MARKER * 4
     for first, last in ((0, 0), (65535, 65536), (131000, 200000), (299_990, len(body) - 1)):
         got = s3.get_object(Bucket=bucket, Key="secret", Range=f"bytes={first}-{last}")
         assert got["Body"].read() == body[first:last + 1]

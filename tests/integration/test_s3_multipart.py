@@ -9,6 +9,8 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from gureum.doctor import blob_ids
+
 MIB = 1024 * 1024
 BUCKET = "bkt-multipart"
 
@@ -16,10 +18,6 @@ BUCKET = "bkt-multipart"
 def _error(excinfo) -> tuple[str, int]:
     r = excinfo.value.response
     return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def _blob_files(server) -> set[str]:
-    return {p.name for p in (server.data_dir / "blobs").rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -93,14 +91,14 @@ def test_part_errors(s3):
 
 
 def test_abort_leaves_no_blobs(server, s3):
-    before = _blob_files(server)
+    before = blob_ids(server.data_dir)
     uid = s3.create_multipart_upload(Bucket=BUCKET, Key="aborted")["UploadId"]
     for n in (1, 2, 3):
         s3.upload_part(Bucket=BUCKET, Key="aborted", UploadId=uid, PartNumber=n, Body=b"p" * 1000)
     s3.upload_part(Bucket=BUCKET, Key="aborted", UploadId=uid, PartNumber=2, Body=b"q" * 10)
-    assert len(_blob_files(server) - before) == 3
+    assert len(blob_ids(server.data_dir) - before) == 3
     s3.abort_multipart_upload(Bucket=BUCKET, Key="aborted", UploadId=uid)
-    assert _blob_files(server) - before == set()
+    assert blob_ids(server.data_dir) - before == set()
     with pytest.raises(ClientError) as e:
         s3.abort_multipart_upload(Bucket=BUCKET, Key="aborted", UploadId=uid)
     assert _error(e) == ("NoSuchUpload", 404)
@@ -110,14 +108,14 @@ def test_abort_leaves_no_blobs(server, s3):
 
 
 def test_complete_leaves_only_the_object_blob(server, s3):
-    before = _blob_files(server)
+    before = blob_ids(server.data_dir)
     uid = s3.create_multipart_upload(Bucket=BUCKET, Key="single")["UploadId"]
     etag = s3.upload_part(Bucket=BUCKET, Key="single", UploadId=uid, PartNumber=1, Body=b"only")["ETag"]
     s3.complete_multipart_upload(Bucket=BUCKET, Key="single", UploadId=uid,
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
-    assert len(_blob_files(server) - before) == 1
+    assert len(blob_ids(server.data_dir) - before) == 1
     s3.delete_object(Bucket=BUCKET, Key="single")
-    assert _blob_files(server) - before == set()
+    assert blob_ids(server.data_dir) - before == set()
 
 
 def test_upload_part_copy(s3):
@@ -235,13 +233,13 @@ def test_checksums(s3):
 
 def test_delete_bucket_discards_incomplete_uploads(server, s3):
     """Incomplete uploads do not keep a bucket alive, and their parts leave no blobs behind."""
-    before = _blob_files(server)
+    before = blob_ids(server.data_dir)
     s3.create_bucket(Bucket="mpu-doomed")
     upload = s3.create_multipart_upload(Bucket="mpu-doomed", Key="k")["UploadId"]
     s3.upload_part(Bucket="mpu-doomed", Key="k", UploadId=upload, PartNumber=1, Body=b"p" * 1024)
-    assert len(_blob_files(server) - before) == 1
+    assert len(blob_ids(server.data_dir) - before) == 1
     s3.delete_bucket(Bucket="mpu-doomed")
-    assert _blob_files(server) - before == set()
+    assert blob_ids(server.data_dir) - before == set()
     with pytest.raises(ClientError) as excinfo:
         s3.list_parts(Bucket="mpu-doomed", Key="k", UploadId=upload)
     assert _error(excinfo)[0] in ("NoSuchBucket", "NoSuchUpload")

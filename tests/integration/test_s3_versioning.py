@@ -8,6 +8,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
+from gureum.doctor import blob_ids
+
 _ID = re.compile(r"^[A-Za-z0-9_\-.]{32}$")
 
 
@@ -192,19 +194,15 @@ def test_cli_versioning(s3, aws_cli, tmp_path):
     assert (tmp_path / "out").read_text() == "v1"
 
 
-def _blob_files(server) -> set[str]:
-    return {p.name for p in (server.data_dir / "blobs").rglob("*") if p.is_file()}
-
-
 def test_deleting_a_version_removes_its_blob(s3, server):
     b = _bucket(s3, "ver-blobs")
-    before = _blob_files(server)
+    before = blob_ids(server.data_dir)
     v1 = s3.put_object(Bucket=b, Key="k", Body=b"one")["VersionId"]
     s3.put_object(Bucket=b, Key="k", Body=b"two")
     s3.delete_object(Bucket=b, Key="k")  # a marker keeps both blobs
-    assert len(_blob_files(server) - before) == 2
+    assert len(blob_ids(server.data_dir) - before) == 2
     s3.delete_object(Bucket=b, Key="k", VersionId=v1)
-    assert len(_blob_files(server) - before) == 1
+    assert len(blob_ids(server.data_dir) - before) == 1
 
 
 def test_rows_stored_before_versioning_are_the_null_version(tmp_path):

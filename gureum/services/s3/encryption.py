@@ -134,7 +134,6 @@ class EncryptingWriter:
         self._pending = bytearray()
         self._index = 0
         self.size = 0
-        self.blob_id = inner.blob_id
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
@@ -404,8 +403,7 @@ class EncryptionOperations:
         kept = {"ApplyServerSideEncryptionByDefault": {k: by_default[k] for k in ("SSEAlgorithm", "KMSMasterKeyID")
                                                        if by_default.get(k)},
                 "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False))}
-        self.env.db.execute("UPDATE s3_buckets SET encryption = ? WHERE name = ?",
-                            (json.dumps({"Rules": [kept]}), row["name"]))
+        self._set_bucket(row["name"], encryption=json.dumps({"Rules": [kept]}))
         return {}
 
     def get_bucket_encryption(self, ctx: RequestContext, request: dict) -> dict:
@@ -415,5 +413,5 @@ class EncryptionOperations:
 
     def delete_bucket_encryption(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
-        self.env.db.execute("UPDATE s3_buckets SET encryption = NULL WHERE name = ?", (row["name"],))
+        self._set_bucket(row["name"], encryption=None)
         return {}
