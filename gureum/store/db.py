@@ -25,6 +25,7 @@ class Database:
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._in_tx = 0
+        self._rollbacks = 0
         c = self._conn
         c.execute("PRAGMA journal_mode=WAL")
         c.execute(f"PRAGMA synchronous={'FULL' if durable_to_power_loss else 'NORMAL'}")
@@ -85,6 +86,7 @@ class Database:
                 yield self
             except BaseException:
                 self._in_tx = 0
+                self._rollbacks += 1
                 self._conn.execute("ROLLBACK")
                 raise
             else:
@@ -101,10 +103,9 @@ class Database:
             return self._conn.execute(sql, params).fetchall()
 
     @property
-    def total_changes(self) -> int:
-        """Rows written through this store since it opened: unchanged means nothing was written,
-        so a row read earlier is still current (every write goes through this connection)."""
-        return self._conn.total_changes
+    def rollbacks(self) -> int:
+        """Transactions undone since the store opened: a row cached from inside one may be gone."""
+        return self._rollbacks
 
     def query_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
         with self._lock:

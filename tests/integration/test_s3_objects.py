@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
+from gureum.doctor import blob_ids
+
 
 def _error(excinfo) -> tuple[str, int]:
     r = excinfo.value.response
@@ -205,25 +207,25 @@ def test_unimplemented_operation_is_not_a_fake_success(s3):
     assert _error(e) == ("NotImplemented", 501)
 
 
-def _blob_files(server) -> set[str]:
-    root = server.data_dir / "blobs"
-    return {p.name for p in root.rglob("*") if p.is_file()}
-
-
 def test_blobs_follow_rows(server, make_client):
     """Overwrites and deletes remove the old bytes; a refused upload leaves none behind."""
     s3 = make_client("s3")
     s3.create_bucket(Bucket="bkt-blobs")
-    before = _blob_files(server)
+    before = blob_ids(server.data_dir)
     s3.put_object(Bucket="bkt-blobs", Key="k", Body=b"one")
     s3.put_object(Bucket="bkt-blobs", Key="k", Body=b"two")
-    assert len(_blob_files(server) - before) == 1
+    assert len(blob_ids(server.data_dir) - before) == 1
     bad = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     with pytest.raises(ClientError):
         s3.put_object(Bucket="bkt-blobs", Key="refused", Body=b"data", ContentMD5=bad)
-    assert len(_blob_files(server) - before) == 1
+    assert len(blob_ids(server.data_dir) - before) == 1
+    for body in (b"small", b"large" * 5000):  # a database row and a file: both undone with the write
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket="bkt-blobs", Key="k", Body=body, IfNoneMatch="*")
+        assert e.value.response["Error"]["Code"] == "PreconditionFailed"
+        assert len(blob_ids(server.data_dir) - before) == 1
     s3.delete_object(Bucket="bkt-blobs", Key="k")
-    assert _blob_files(server) - before == set()
+    assert blob_ids(server.data_dir) - before == set()
 
 
 def test_anonymous_response_overrides_refused(make_client, endpoint):

@@ -292,7 +292,7 @@ class AclOperations:
             raise ServiceError("MissingSecurityHeader", "Your request was missing a required header", 400,
                                fields={"MissingHeaderName": "x-amz-acl"})
         self._check_public_acl(row, grants)
-        self.env.db.execute("UPDATE s3_buckets SET acl = ? WHERE name = ?", (json.dumps(grants), row["name"]))
+        self._set_bucket(row["name"], acl=json.dumps(grants))
         return {}
 
     def get_object_acl(self, ctx: RequestContext, request: dict) -> dict:

@@ -91,7 +91,7 @@ class CorsOperations:
     def put_bucket_cors(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
         rules = validate_cors((request.get("CORSConfiguration") or {}).get("CORSRules") or [])
-        self.env.db.execute("UPDATE s3_buckets SET cors_config = ? WHERE name = ?", (json.dumps(rules), row["name"]))
+        self._set_bucket(row["name"], cors_config=json.dumps(rules))
         return {}
 
     def get_bucket_cors(self, ctx: RequestContext, request: dict) -> dict:
@@ -103,7 +103,7 @@ class CorsOperations:
 
     def delete_bucket_cors(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
-        self.env.db.execute("UPDATE s3_buckets SET cors_config = NULL WHERE name = ?", (row["name"],))
+        self._set_bucket(row["name"], cors_config=None)
         return {}
 
     def cors_rules(self, bucket: str) -> list[dict] | None:

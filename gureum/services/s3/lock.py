@@ -78,7 +78,7 @@ class LockOperations:
 
     def _enable_object_lock(self, bucket: str) -> None:
         """CreateBucket with ObjectLockEnabledForBucket: versioning on, lock on, no default rule."""
-        self.env.db.execute("UPDATE s3_buckets SET versioning = 'Enabled' WHERE name = ?", (bucket,))
+        self._set_bucket(bucket, versioning="Enabled")
         self._set_config(OBJECT_LOCK, bucket, {"ObjectLockEnabled": "Enabled"})
 
     def put_object_lock_configuration(self, ctx: RequestContext, request: dict) -> dict:

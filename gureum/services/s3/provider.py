@@ -76,7 +76,8 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
     MIGRATIONS = MIGRATIONS
 
     def __init__(self, env):
-        self._bucket_rows: dict[str, tuple[int, object]] = {}  # name -> (store's change count, row)
+        self._bucket_rows: dict[str, tuple[tuple[int, int], object]] = {}  # name -> (marker, row)
+        self._bucket_writes = 0  # every change to s3_buckets counts one: see _bucket_row
         super().__init__(env)
 
     # --- policy hooks ----------------------------------------------------------------
@@ -87,9 +88,10 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         return self._bucket_row(arn[len("arn:aws:s3:::"):].split("/", 1)[0])
 
     def _bucket_row(self, name: str):
-        """The bucket's row or None. One request asks for it several times (the authorizer's
-        hooks, the operation): it is read again only once something was written since."""
-        marker = self.env.db.total_changes
+        """The bucket's row or None. Every request asks for it several times (the authorizer's
+        hooks, the operation): it is read again only once a bucket row was written (all writes
+        go through _set_bucket / _bucket_changed) or a transaction rolled back since."""
+        marker = (self._bucket_writes, self.env.db.rollbacks)
         cached = self._bucket_rows.get(name)
         if cached is not None and cached[0] == marker:
             return cached[1]
@@ -98,6 +100,15 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             self._bucket_rows.clear()
         self._bucket_rows[name] = (marker, row)
         return row
+
+    def _set_bucket(self, name: str, **columns) -> None:
+        """Change columns of a bucket's row (column names come from code, never a request)."""
+        sets = ", ".join(f"{column} = ?" for column in columns)
+        self.env.db.execute(f"UPDATE s3_buckets SET {sets} WHERE name = ?", (*columns.values(), name))
+        self._bucket_changed()
+
+    def _bucket_changed(self) -> None:
+        self._bucket_writes += 1
 
     def resource_account(self, action: str, arn: str) -> str | None:
         if action == "s3:CreateBucket":
@@ -170,8 +181,9 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (name, ctx.account_id, region, round(clock.now().timestamp(), 3), json.dumps(DEFAULT_PAB), ownership),
             )
+            self._bucket_changed()
             if initial_acl is not None:
-                self.env.db.execute("UPDATE s3_buckets SET acl = ? WHERE name = ?", (initial_acl, name))
+                self._set_bucket(name, acl=initial_acl)
             if request.get("ObjectLockEnabledForBucket"):
                 self._enable_object_lock(name)
         return {"Location": f"/{name}"}
@@ -232,6 +244,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
             self.env.db.execute("DELETE FROM s3_uploads WHERE bucket = ?", (name,))
             self._forget_bucket_state(name)  # lock, lifecycle, notification configurations
             self.env.db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
+            self._bucket_changed()
         for blob_id in part_blobs:
             self.env.blobs.delete(blob_id)
         return {}
@@ -251,23 +264,24 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         storage_class = check_storage_class(request.get("StorageClass"))  # classes and lock
         lock = self._lock_request(bucket, request, headers)
         writer = self.env.blobs.new_writer()
+        blob_id = None
         try:
             md5, found = await receive_body(request.get("Body"), writer, headers, expected_md5)
-            blob_id = writer.commit()
+            etag = f'"{md5.hex()}"'
+            stored = {m: header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
+            stored.setdefault("ContentType", "binary/octet-stream")
+            stored.update(sse)
+            stored.update(acl)
+            with self.env.db.transaction():  # a small blob is a row: it commits with the object's
+                blob_id = writer.commit()
+                replaced, version_id = self._write_object(
+                    bucket, raw_key, blob_id, writer.size, etag, stored, request.get("Metadata") or {},
+                    storage_class, found, tags, if_match=request.get("IfMatch"),
+                    if_none_match=request.get("IfNoneMatch"), lock=lock)
         except BaseException:
             writer.abort()
-            raise
-        etag = f'"{md5.hex()}"'
-        stored = {m: header_value(request[m]) for m in STORED_HEADERS if request.get(m) is not None}
-        stored.setdefault("ContentType", "binary/octet-stream")
-        stored.update(sse)
-        stored.update(acl)
-        try:
-            replaced, version_id = self._write_object(
-                bucket, raw_key, blob_id, writer.size, etag, stored, request.get("Metadata") or {}, storage_class,
-                found, tags, if_match=request.get("IfMatch"), if_none_match=request.get("IfNoneMatch"), lock=lock)
-        except BaseException:
-            self.env.blobs.delete(blob_id)
+            if blob_id is not None:
+                self.env.blobs.delete(blob_id)  # a file blob outlives the rollback
             raise
         for old in replaced:
             self.env.blobs.delete(old)
@@ -312,15 +326,14 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
                     versions.demote_current(db, bucket, raw_key)
             if status == "Suspended":
                 replaced += versions.drop_null(db, bucket, raw_key)
-            # A bucket that never had versioning has no other versions: the next is the current's + 1.
-            seq = ((old["seq"] if old else 0) + 1) if status is None else versions.next_seq(db, bucket, raw_key)
             db.execute(
                 "INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, headers,"
                 " metadata, storage_class, checksums, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (bucket, raw_key, blob_id, size, etag, int(clock.epoch()), _json(stored),
                  _json(metadata), storage_class, _json(found), _json(tags)),
             )
-            versions.set_current(db, bucket, raw_key, version_id, seq)
+            if status is not None:  # never versioned: the "null" version, which has no s3_current row
+                versions.set_current(db, bucket, raw_key, version_id, versions.next_seq(db, bucket, raw_key))
             if version_id == versions.NULL:  # a replaced null version's lock and restore go
                 self._forget_version_state(bucket, raw_key, version_id)
             self._record_lock(bucket, raw_key, version_id, lock)
@@ -595,9 +608,8 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         if mfa_delete == "Enabled":
             raise ServiceError("NotImplemented", "MFA delete is not implemented by gureum yet.", 501)
         self._check_versioning_change(row["name"], status)  # object lock keeps versioning on
-        self.env.db.execute(
-            "UPDATE s3_buckets SET versioning = coalesce(?, versioning), mfa_delete = coalesce(?, mfa_delete)"
-            " WHERE name = ?", (status, mfa_delete, row["name"]))
+        self._set_bucket(row["name"], versioning=status or row["versioning"],
+                         mfa_delete=mfa_delete or row["mfa_delete"])
         return {}
 
     def get_bucket_versioning(self, ctx: RequestContext, request: dict) -> dict:
@@ -814,7 +826,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
                 f"User: {ctx.principal.arn} is not authorized to perform: s3:PutBucketPolicy on resource: "
                 f'"arn:aws:s3:::{row["name"]}" because public policies are blocked by the BlockPublicPolicy '
                 "block public access setting.", 403)
-        self.env.db.execute("UPDATE s3_buckets SET policy = ? WHERE name = ?", (text, row["name"]))
+        self._set_bucket(row["name"], policy=text)
         return {}
 
     def get_bucket_policy(self, ctx: RequestContext, request: dict) -> dict:
@@ -825,7 +837,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
 
     def delete_bucket_policy(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
-        self.env.db.execute("UPDATE s3_buckets SET policy = NULL WHERE name = ?", (row["name"],))
+        self._set_bucket(row["name"], policy=None)
         return {}
 
     def get_bucket_policy_status(self, ctx: RequestContext, request: dict) -> dict:
@@ -838,8 +850,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         row = self._bucket(request["Bucket"])
         config = request.get("PublicAccessBlockConfiguration") or {}
         settings = {f: bool(config.get(f, False)) for f in PAB_FIELDS}
-        self.env.db.execute("UPDATE s3_buckets SET public_access_block = ? WHERE name = ?",
-                            (json.dumps(settings), row["name"]))
+        self._set_bucket(row["name"], public_access_block=json.dumps(settings))
         return {}
 
     def get_public_access_block(self, ctx: RequestContext, request: dict) -> dict:
@@ -852,7 +863,7 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
 
     def delete_public_access_block(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
-        self.env.db.execute("UPDATE s3_buckets SET public_access_block = NULL WHERE name = ?", (row["name"],))
+        self._set_bucket(row["name"], public_access_block=None)
         return {}
 
     def get_bucket_ownership_controls(self, ctx: RequestContext, request: dict) -> dict:
@@ -868,13 +879,12 @@ class Provider(AclOperations, EncryptionOperations, MultipartOperations, Website
         if len(rules) != 1 or rules[0].get("ObjectOwnership") not in OWNERSHIP:
             raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
                                "our published schema", 400)
-        self.env.db.execute("UPDATE s3_buckets SET ownership = ? WHERE name = ?",
-                            (rules[0]["ObjectOwnership"], row["name"]))
+        self._set_bucket(row["name"], ownership=rules[0]["ObjectOwnership"])
         return {}
 
     def delete_bucket_ownership_controls(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
-        self.env.db.execute("UPDATE s3_buckets SET ownership = NULL WHERE name = ?", (row["name"],))
+        self._set_bucket(row["name"], ownership=None)
         return {}
 
 

@@ -1,4 +1,5 @@
-"""Object versions: the current one in s3_objects (its id in s3_current), others in s3_versions.
+"""Object versions: the current one in s3_objects (its id in s3_current, which a "null" current
+version may lack), others in s3_versions.
 
 A key's current version is always its newest; writing or deleting demotes it into
 s3_versions. Version ids are 32 URL-safe random characters, or "null" for objects written

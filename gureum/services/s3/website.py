@@ -143,7 +143,7 @@ class WebsiteOperations:
     def put_bucket_website(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
         config = validate_website(request.get("WebsiteConfiguration") or {})
-        self.env.db.execute("UPDATE s3_buckets SET website_config = ? WHERE name = ?", (json.dumps(config), row["name"]))
+        self._set_bucket(row["name"], website_config=json.dumps(config))
         return {}
 
     def get_bucket_website(self, ctx: RequestContext, request: dict) -> dict:
@@ -154,7 +154,7 @@ class WebsiteOperations:
 
     def delete_bucket_website(self, ctx: RequestContext, request: dict) -> dict:
         row = self._bucket(request["Bucket"])
-        self.env.db.execute("UPDATE s3_buckets SET website_config = NULL WHERE name = ?", (row["name"],))
+        self._set_bucket(row["name"], website_config=None)
         return {}
 
 
