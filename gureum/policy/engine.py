@@ -29,7 +29,7 @@ service principals get only what a resource-based policy grants them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from gureum.policy.document import ACCOUNT, DIRECT, ROLE, PolicyDocument, Statement
 
@@ -59,7 +59,8 @@ class RequestFacts:
     action: str  # "s3:GetObject"
     resource: str  # an ARN, or "*"
     resource_account: str | None
-    context: dict[str, str | list[str]] = field(default_factory=dict)
+    # Condition keys; any mapping: a lazy one is built only if a statement tests it.
+    context: Mapping[str, str | list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,14 +87,21 @@ ALLOWED = Decision(True, "allowed")
 class _Request:
     """The facts in the form the statements test them: lower-cased action and keys."""
 
-    __slots__ = ("facts", "action", "service", "resource", "ctx")
+    __slots__ = ("facts", "action", "service", "resource", "_ctx")
 
     def __init__(self, facts: RequestFacts):
         self.facts = facts
         self.action = facts.action.lower()
         self.service = self.action.partition(":")[0]
         self.resource = facts.resource
-        self.ctx: dict[str, Any] = {k.lower(): v for k, v in facts.context.items()}
+        self._ctx: dict[str, Any] | None = None
+
+    @property
+    def ctx(self) -> dict[str, Any]:
+        """The condition keys, lower-cased when a statement first needs them (often never)."""
+        if self._ctx is None:
+            self._ctx = {k.lower(): v for k, v in self.facts.context.items()}
+        return self._ctx
 
     def applies(self, st: Statement) -> bool:
         return (
