@@ -7,7 +7,7 @@ directory entry, a rename), and a small object is most objects.
 
 A larger blob is written to a temporary name and renamed into place only when complete, so a
 killed process never leaves a half-written blob under a real name. Blob ids are generated
-here (random hex; inline ones `i` and 16 hex digits of their row id), never derived from user
+here (random hex; inline ones `i` and the 16 hex digits of their row id), never derived from user
 input, so no bucket name or key can reach the file system.
 """
 
@@ -27,7 +27,9 @@ _INLINE_ID = re.compile(r"i[0-9a-f]{16}")
 # Blobs up to this size are rows: SQLite reads and writes blobs of a few pages faster than the
 # file system creates and opens files, and larger ones would bloat its log and checkpoints.
 INLINE_MAX = 16 * 1024
-MIGRATIONS = ["CREATE TABLE blobs_inline (n INTEGER PRIMARY KEY, data BLOB NOT NULL)"]
+# Row ids only grow (AUTOINCREMENT): an id is never reused, and inserts append to the table's
+# last page instead of splitting pages all over it as random ids did (half the commit's cost).
+MIGRATIONS = ["CREATE TABLE blobs_inline (n INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL)"]
 
 
 def is_inline(blob_id: str) -> bool:
@@ -47,13 +49,7 @@ class InlineBlobs:
         return int(blob_id[1:], 16)
 
     def put(self, data: bytes) -> str:
-        while True:  # a random row id: ids are never reused, so a stale reference finds nothing
-            n = secrets.randbits(63)
-            try:
-                self._db.execute("INSERT INTO blobs_inline (n, data) VALUES (?, ?)", (n, data))
-            except sqlite3.IntegrityError:
-                continue
-            return f"i{n:016x}"
+        return f"i{self._db.insert('INSERT INTO blobs_inline (data) VALUES (?)', (data,)):016x}"
 
     def get(self, blob_id: str) -> bytes:
         row = self._db.query_one("SELECT data FROM blobs_inline WHERE n = ?", (self._row(blob_id),))

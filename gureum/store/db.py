@@ -98,6 +98,11 @@ class Database:
         with self._lock:
             return self._conn.execute(sql, params).rowcount
 
+    def insert(self, sql: str, params: Sequence[Any] | dict = ()) -> int:
+        """Run an INSERT; returns the new row's rowid."""
+        with self._lock:
+            return self._conn.execute(sql, params).lastrowid
+
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
