@@ -216,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the store's consistency; --repair removes crash leftovers")
     doctor.add_argument("--data-dir", default=None)
     doctor.add_argument("--repair", action="store_true",
-                        help="delete orphan blobs and partial writes (needs the data directory to itself)")
+                        help="delete orphan blobs and partial writes, compact the database "
+                             "(needs the data directory to itself)")
     doctor.add_argument("--json", action="store_true")
     doctor.set_defaults(func=cmd_doctor)
 

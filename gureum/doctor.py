@@ -57,6 +57,7 @@ class Report:
     temporaries: int = 0
     removed_orphans: int = 0
     removed_temporaries: int = 0
+    reclaimed_bytes: int = 0  # database pages freed by deleted rows, given back by repair
 
     @property
     def damaged(self) -> bool:
@@ -77,6 +78,7 @@ class Report:
             "missing": {k: v for k, v in self.missing.items() if v},
             "orphans": len(self.orphans), "temporaries": self.temporaries,
             "removed_orphans": self.removed_orphans, "removed_temporaries": self.removed_temporaries,
+            "reclaimed_bytes": self.reclaimed_bytes,
         }
 
 
@@ -139,7 +141,24 @@ def check(data_dir: Path, *, repair: bool = False, live: bool = False) -> Report
         _remove_orphans(data_dir, blobs, report.orphans)
         report.removed_orphans = len(report.orphans)
         report.removed_temporaries = blobs.clear_temporaries() if blobs else 0
+        if db_path.exists():
+            report.reclaimed_bytes = _compact(db_path)
     return report
+
+
+def _compact(db_path: Path) -> int:
+    """Give the pages of deleted rows (small blobs among them) back to the file system; returns
+    the bytes freed. SQLite reuses free pages but never shrinks its file by itself."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        if free:
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return free * page_size
+    finally:
+        conn.close()
 
 
 def blob_ids(data_dir: Path) -> set[str]:
@@ -187,6 +206,8 @@ def render(report: Report) -> str:
     lines.append(f"partial writes (blobs/tmp): {report.temporaries}{note}")
     if report.removed_orphans or report.removed_temporaries:
         lines.append(f"removed: {report.removed_orphans} orphan blob(s), {report.removed_temporaries} partial write(s)")
+    if report.reclaimed_bytes:
+        lines.append(f"database compacted: {report.reclaimed_bytes / 1048576:.1f} MiB of free pages given back")
     if report.damaged:
         lines.append("result: DAMAGED (data referenced by the store is missing or the database is corrupt)")
     elif report.clean:

@@ -101,3 +101,24 @@ def test_corrupt_or_missing_database_is_damage(tmp_path):
     assert code == 1 and report["damaged"] and report["integrity"] != ["ok"] and blob_ids(data) == {"12" * 16}
     code, out = doctor(tmp_path / "nowhere")
     assert code == 2 and "no data directory" in out
+
+
+def test_repair_gives_back_the_pages_of_deleted_small_objects(tmp_path, request):
+    data = tmp_path / "data"
+    server = Server(data).start()
+    request.addfinalizer(server.stop)
+    s3 = client_factory(server.endpoint)("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    for n in range(300):  # ~3.6 MiB of database rows
+        s3.put_object(Bucket=BUCKET, Key=f"small/{n}", Body=bytes([n % 256]) * 12000)
+    s3.put_object(Bucket=BUCKET, Key="kept", Body=b"k" * 100)
+    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": f"small/{n}"} for n in range(300)]})
+    server.stop()
+    db = data / "state.sqlite3"
+    size = db.stat().st_size
+    code, report = doctor(data, "--json", "--repair")
+    assert code == 0 and report["clean"] and report["reclaimed_bytes"] > 3 * 1024 * 1024
+    assert db.stat().st_size < size - 3 * 1024 * 1024
+    server.start()
+    assert s3.get_object(Bucket=BUCKET, Key="kept")["Body"].read() == b"k" * 100
+    assert s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 1
