@@ -180,8 +180,9 @@ def _remove_orphans(data_dir: Path, blobs: BlobStore | None, orphans: list[str])
     if rows:
         conn = sqlite3.connect(data_dir / DB_FILE, isolation_level=None)
         try:
+            inline = InlineBlobs(ConnectionView(conn))
             for blob_id in rows:
-                InlineBlobs(ConnectionView(conn)).delete(blob_id)
+                inline.delete(blob_id)
         finally:
             conn.close()
     for blob_id in orphans:

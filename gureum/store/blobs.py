@@ -149,9 +149,6 @@ class BlobStore:
         """Every committed blob's id (partial writes under tmp/ excluded)."""
         if self.inline is not None:
             yield from self.inline.ids()
-        yield from self.file_ids()
-
-    def file_ids(self) -> Iterator[str]:
         for shard in sorted(self.root.iterdir()):
             if len(shard.name) != 2 or not shard.is_dir():
                 continue
